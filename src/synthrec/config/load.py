@@ -1,0 +1,96 @@
+"""YAML + dotted overrides → a validated :class:`RunConfig`, with one-line errors."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import ConfigError
+from .schema import RunConfig
+
+
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), data: dict | None = None) -> RunConfig:
+    """Read ``path`` (YAML), apply ``key.sub=value`` overrides, validate. Raises :class:`ConfigError`."""
+    if data is None:
+        if path is None:
+            raise ConfigError("no config given", "pass a YAML config file")
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist", "check the path")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{path} is not valid YAML{where}", "fix the YAML syntax") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} does not hold a mapping", "write the config as `key: value` sections")
+    data = apply_overrides(copy.deepcopy(data), overrides)
+    return validate_config(data, source=str(path) if path else "config")
+
+
+def validate_config(data: dict, source: str = "config") -> RunConfig:
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(*_explain(exc, source)) from None
+
+
+def _explain(exc: ValidationError, source: str) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = loc.rsplit(".", 1)[0] if "." in loc else None
+        fields = _fields_at(parent)
+        return (f"{source}: unknown key {loc!r}",
+                f"remove it or use one of: {', '.join(fields)}" if fields else "remove it")
+    if kind == "missing":
+        return f"{source}: {loc} is required", f"add `{loc}` to the config"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict) else "a mapping"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{source}: {loc} = {shown} is invalid ({err['msg']})", f"fix {loc}"
+
+
+def _fields_at(dotted: str | None) -> list[str]:
+    model: Any = RunConfig
+    if dotted:
+        for part in dotted.split("."):
+            field = model.model_fields.get(part)
+            if field is None:
+                return []
+            ann = field.annotation
+            inner = [a for a in getattr(ann, "__args__", ()) if hasattr(a, "model_fields")]
+            model = inner[0] if inner else ann
+            if not hasattr(model, "model_fields"):
+                return []
+    return sorted(model.model_fields)
+
+
+def apply_overrides(data: dict, overrides: Iterable[str]) -> dict:
+    """``train.lr=1e-3`` style overrides; values parse as YAML (so numbers, lists and booleans work)."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} has no '='", "write overrides as section.key=value")
+        key, raw = item.split("=", 1)
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise ConfigError(f"override {item!r} has an empty key", "write overrides as section.key=value")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        node = data
+        for p in parts[:-1]:
+            if node.get(p) is None:
+                node[p] = {}
+            if not isinstance(node[p], dict):
+                raise ConfigError(f"override {item!r}: {p} is not a section", "check the key path")
+            node = node[p]
+        node[parts[-1]] = value
+    return data

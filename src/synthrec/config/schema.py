@@ -1,0 +1,132 @@
+"""The run configuration: one pydantic model per stage, ``extra="forbid"``, validated once at the edge.
+
+A YAML file plus dotted CLI overrides (``--set train.lr=1e-3``) resolve to a :class:`RunConfig`; the resolved
+config is stored in the run folder and alone reproduces the run.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LabelsConfig(_Section):
+    """Where the class names come from: exactly one of dataset, names, file, image_folder."""
+
+    dataset: Optional[str] = Field(None, description="a built-in dataset name, e.g. eurosat, cifar10, digits")
+    names: Optional[list[str]] = Field(None, description="class names inline")
+    file: Optional[str] = Field(None, description="text file (one class per line) or YAML/JSON with `classes`")
+    image_folder: Optional[str] = Field(None, description="an ImageFolder; class names are its sorted sub-folders")
+    domain: Optional[str] = Field(None, description='domain words, e.g. "a centered satellite photo of"')
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("dataset", "names", "file", "image_folder") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of labels.dataset, labels.names, labels.file, labels.image_folder"
+                             f" (got {', '.join(given) or 'none'})")
+        return self
+
+
+class LanguageEnhancementConfig(_Section):
+    model: str = Field("mrm8488/t5-base-finetuned-common_gen", description="any Hugging Face seq2seq id or path")
+    top_k: PositiveInt = 50
+    max_draws: PositiveInt = Field(250, description="sentences drawn per class before de-duplication")
+    max_new_tokens: PositiveInt = 32
+    batch_size: PositiveInt = 50
+    device: str = "auto"
+
+
+class PromptsConfig(_Section):
+    strategy: Literal["basic", "templates", "le", "wordnet"] = "basic"
+    template: str = Field("a photo of a {c}.", description="basic: the prompt; {c} is the class name")
+    template_set: Optional[str] = Field(None, description="templates: a named CLIP template set")
+    per_class: PositiveInt = Field(1, description="prompts per class (LE: 200 in the paper)")
+    prefix: Optional[str] = Field(None, description='LE/WordNet: text put before each sentence, e.g. "a photo of"')
+    le: LanguageEnhancementConfig = LanguageEnhancementConfig()
+
+
+class GenerateConfig(_Section):
+    generator: str = Field(..., description="a diffusers pipeline id or path, or `glyph` for the offline world")
+    images_per_prompt: PositiveInt = 10
+    steps: PositiveInt = 25
+    guidance_scale: float = Field(3.0, ge=0)
+    height: Optional[PositiveInt] = None
+    width: Optional[PositiveInt] = None
+    batch_size: PositiveInt = 8
+    dtype: Literal["auto", "fp16", "bf16", "fp32"] = "auto"
+    device: str = "auto"
+    scheduler: Optional[str] = Field(None, description="a diffusers scheduler class name, e.g. DPMSolverMultistepScheduler")
+    shard_size: PositiveInt = Field(1000, description="images per shard")
+    format: Literal["webdataset", "imagefolder"] = "webdataset"
+    image_format: Literal["png", "jpg", "webp"] = "png"
+    executor: Literal["local", "ray"] = "local"
+    num_workers: Optional[PositiveInt] = Field(None, description="local: default one per visible GPU, else 1")
+
+
+class FilterConfig(_Section):
+    enabled: bool = True
+    encoder: Optional[str] = Field(None, description="open_clip:RN50/openai, hf:<id or path>, glyph; default: train's")
+    template: Optional[str] = Field(None, description="prompt for the filter's text head; default: the label prompt")
+    threshold: Optional[float] = Field(None, gt=0, lt=1, description="keep p(intended) above this; default 1/N")
+    per_class_cap: Optional[PositiveInt] = Field(None, description="at most this many images per class (paper: 800)")
+    fill_to_cap: bool = Field(False, description="top-k fallback below the threshold up to the cap (paper's code)")
+    dedup: bool = True
+    batch_size: PositiveInt = 256
+
+
+class TrainConfig(_Section):
+    encoder: str = Field("open_clip:RN50/openai", description="the frozen image-text encoder")
+    templates: list[str] = Field(default_factory=lambda: ["a photo of a {c}."],
+                                 description="prompt templates whose text embeddings initialise the head")
+    epochs: PositiveInt = 30
+    batch_size: PositiveInt = 512
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(0.1, ge=0)
+    warmup_steps: int = Field(0, ge=0)
+    sce_weight: float = Field(0.5, ge=0, le=1, description="λ in λ·SCE + (1−λ)·CE; 0 = plain CE")
+    temperature: float = Field(2.0, gt=0)
+    grad_clip: Optional[float] = Field(1.0, gt=0)
+    device: str = "auto"
+    feature_batch_size: PositiveInt = 256
+    cache_dir: Optional[str] = Field(None, description="feature cache folder; default <run_dir>/features")
+
+    @field_validator("templates")
+    @classmethod
+    def _templates_have_slot(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one template")
+        bad = [t for t in v if "{c}" not in t]
+        if bad:
+            raise ValueError(f"template {bad[0]!r} has no {{c}} slot for the class name")
+        return v
+
+
+class EvaluateConfig(_Section):
+    dataset: Optional[str] = Field(None, description="a built-in dataset name (default: labels.dataset)")
+    image_folder: Optional[str] = Field(None, description="or an ImageFolder whose classes match the labels")
+    root: Optional[str] = Field(None, description="where the dataset's files are")
+    split: Optional[str] = None
+    download: bool = False
+    skip_corrupt: bool = False
+
+
+class ReportConfig(_Section):
+    samples_per_class: PositiveInt = 8
+    title: Optional[str] = None
+
+
+class RunConfig(_Section):
+    run_dir: str = Field(..., description="the run folder; every stage writes below it")
+    seed: int = Field(0, ge=0)
+    labels: LabelsConfig
+    prompts: PromptsConfig = PromptsConfig()
+    generate: GenerateConfig
+    filter: FilterConfig = FilterConfig()
+    train: TrainConfig = TrainConfig()
+    evaluate: Optional[EvaluateConfig] = None
+    report: ReportConfig = ReportConfig()

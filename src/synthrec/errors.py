@@ -1,0 +1,34 @@
+"""Errors that reach users.
+
+Every error names the problem and the fix in one line, so the CLI can print it without a traceback.
+"""
+from __future__ import annotations
+
+
+class SynthrecError(Exception):
+    """Base class: ``str(err)`` is one line, "<problem>. <fix>"."""
+
+    def __init__(self, problem: str, fix: str | None = None):
+        self.problem = problem.rstrip(".")
+        self.fix = fix
+        super().__init__(f"{self.problem}. {fix}" if fix else f"{self.problem}.")
+
+
+class ConfigError(SynthrecError):
+    """A configuration value or key is wrong."""
+
+
+class LabelSpaceError(SynthrecError):
+    """Class names are missing, empty, duplicated or unsafe."""
+
+
+class ModelLoadError(SynthrecError):
+    """A model id or path cannot be loaded."""
+
+
+class DataError(SynthrecError):
+    """Input data (images, folders, datasets) is missing or unreadable."""
+
+
+class RunFolderError(SynthrecError):
+    """A run folder belongs to another configuration or is damaged."""
