@@ -1,0 +1,239 @@
+"""The importable entry points behind the CLI: one function per stage, and :func:`run` for all of them.
+
+Every stage reads and writes files in the run folder (see ``_stages.py`` for how finished stages are reused), so a
+stage can be re-run, inspected or fed by hand, and a half-finished run can be reported.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import _io, _stages
+from .config import RunConfig, load_config
+from .errors import ConfigError, DataError, RunFolderError
+from .labels import LabelSpace
+
+log = logging.getLogger("synthrec")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# labels, and the settings that key each stage
+
+def resolve_labels(cfg: RunConfig) -> LabelSpace:
+    lc = cfg.labels
+    if lc.dataset is not None:
+        from .datasets import get_dataset_info
+
+        info = get_dataset_info(lc.dataset)
+        return LabelSpace.from_names(info.classnames, domain=lc.domain or getattr(info, "domain", None),
+                                     source=f"dataset:{lc.dataset}")
+    if lc.names is not None:
+        return LabelSpace.from_names(lc.names, domain=lc.domain)
+    if lc.file is not None:
+        return LabelSpace.from_file(lc.file, domain=lc.domain)
+    return LabelSpace.from_image_folder(lc.image_folder, domain=lc.domain)
+
+
+def head_templates(cfg: RunConfig) -> list[str]:
+    """Templates of the zero-shot head: the config's, or the dataset's simple prompts when not set."""
+    if "templates" not in cfg.train.model_fields_set and cfg.labels.dataset is not None:
+        from .datasets import get_dataset_info
+
+        simple = list(getattr(get_dataset_info(cfg.labels.dataset), "simple_templates", []) or [])
+        if simple:
+            return [t.replace("{}", "{c}") for t in simple]
+    return list(cfg.train.templates)
+
+
+def filter_encoder_spec(cfg: RunConfig) -> str:
+    return cfg.filter.encoder or cfg.train.encoder
+
+
+def stage_settings(cfg: RunConfig, labels: LabelSpace) -> dict[str, tuple[str, dict]]:
+    """For each stage: (key, settings). A key covers the settings that change the stage's output and the keys of
+    the stages it reads; settings that only change speed (batch sizes, devices, executors) are left out."""
+    out: dict[str, tuple[str, dict]] = {}
+
+    def add(stage: str, settings: dict, *upstream: str) -> None:
+        full = {"settings": settings, "upstream": {u: out[u][0] for u in upstream}}
+        out[stage] = (_io.stable_hash(full), settings)
+
+    add("labels", labels.to_json())
+    add("prompts", {"seed": cfg.seed, **cfg.prompts.model_dump(mode="json",
+                                                               exclude={"le": {"batch_size", "device"}})}, "labels")
+    add("generate", {"seed": cfg.seed, **cfg.generate.model_dump(
+        mode="json", exclude={"batch_size", "device", "executor", "num_workers"})}, "prompts")
+    filt = cfg.filter.model_dump(mode="json", exclude={"batch_size"})
+    filt.update(encoder=filter_encoder_spec(cfg), template=cfg.filter.template or head_templates(cfg)[0],
+                seed=cfg.seed)
+    add("filter", filt, "generate")
+    train = cfg.train.model_dump(mode="json", exclude={"device", "feature_batch_size", "cache_dir"})
+    train.update(templates=head_templates(cfg), seed=cfg.seed)
+    add("train", train, "filter", "labels")
+    add("evaluate", _evaluate_source(cfg), "train")
+    return out
+
+
+def _evaluate_source(cfg: RunConfig) -> dict:
+    ev = cfg.evaluate.model_dump(mode="json", exclude={"skip_corrupt"}) if cfg.evaluate else {}
+    if not ev.get("dataset") and not ev.get("image_folder") and cfg.labels.dataset:
+        ev["dataset"] = cfg.labels.dataset
+    ev["skip_corrupt"] = bool(cfg.evaluate and cfg.evaluate.skip_corrupt)
+    return ev
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the whole run
+
+def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None) -> dict[str, Any]:
+    """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged."""
+    if not isinstance(cfg, RunConfig):
+        cfg = load_config(cfg)
+    if only is not None and only not in _stages.STAGES:
+        raise ConfigError(f"unknown stage {only!r}", f"use one of {', '.join(_stages.STAGES)}")
+    run_dir = Path(cfg.run_dir)
+    _check_run_dir(run_dir)
+    labels = resolve_labels(cfg)
+    keys = stage_settings(cfg, labels)
+    _io.write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    log.info("run folder: %s", run_dir.resolve())
+
+    outputs: dict[str, Any] = {}
+    runners = {"labels": _run_labels, "prompts": _run_prompts, "generate": _run_generate, "filter": _run_filter,
+               "train": _run_train, "evaluate": _run_evaluate}
+    for stage in _stages.STAGES:
+        if stage == "report":
+            if only in (None, "report"):
+                outputs["report"] = run_report(run_dir)
+            break
+        key, settings = keys[stage]
+        if stage == "evaluate" and not _evaluate_source(cfg).get("dataset") and not _evaluate_source(cfg).get(
+                "image_folder"):
+            if only == "evaluate":
+                raise ConfigError("no test set is configured", "add `evaluate: {dataset: NAME}` or image_folder")
+            log.info("evaluate: no test set configured, skipping")
+            continue
+        wanted = only is None or stage == only or stage == "labels"
+        if _stages.is_done(run_dir, stage, key):
+            log.info("%s: up to date, reusing %s", stage, _stages.stage_dir(run_dir, stage))
+        elif not wanted:
+            raise RunFolderError(f"stage {stage!r} is not finished for this config in {str(run_dir)!r}",
+                                 f"run `synthrec {stage} CONFIG` first, or `synthrec run CONFIG`")
+        else:
+            folder = _stages.prepare(run_dir, stage, key, settings, overwrite=overwrite,
+                                     precious=(stage == "generate"))
+            log.info("%s: running, output in %s", stage, folder)
+            extra = runners[stage](cfg, labels, folder) or {}
+            _stages.mark_done(run_dir, stage, key, settings, **extra)
+        outputs[stage] = str(_stages.stage_dir(run_dir, stage))
+        if stage == only:
+            break
+    return outputs
+
+
+def _check_run_dir(run_dir: Path) -> None:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"run_dir {str(run_dir)!r} is a file", "choose a folder path for run_dir")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").is_file():
+        raise RunFolderError(f"run_dir {str(run_dir)!r} is not empty and is not a synthrec run folder",
+                             "choose a new or empty folder for run_dir")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# stages
+
+def _run_labels(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    labels.save(folder / "labels.json")
+    return {"classes": len(labels)}
+
+
+def _run_prompts(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    from .prompts import build_prompts, write_prompts
+
+    table = build_prompts(labels, cfg.prompts, seed=cfg.seed, device=cfg.prompts.le.device)
+    write_prompts(folder / "prompts.parquet", table)
+    return {"prompts": table.num_rows}
+
+
+def _run_generate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    from .generate import generate
+    from .prompts import read_prompts
+
+    prompts = read_prompts(_stages.stage_dir(cfg.run_dir, "prompts") / "prompts.parquet")
+    result = generate(prompts, cfg.generate, folder, run_seed=cfg.seed)
+    return {"images": getattr(result, "num_images", None)}
+
+
+def _run_filter(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    from .filter import run_filter
+
+    gen_dir = _stages.stage_dir(cfg.run_dir, "generate")
+    template = cfg.filter.template or head_templates(cfg)[0]
+    result = run_filter(gen_dir, labels.names, encoder=get_encoder(filter_encoder_spec(cfg), cfg.train.device),
+                        cfg=cfg.filter, out_dir=folder, templates=[template], seed=cfg.seed,
+                        cache_dir=feature_cache_dir(cfg))
+    return {"kept": getattr(result, "num_kept", None)}
+
+
+def _run_train(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    from .train import train_stage
+
+    result = train_stage(run_dir=Path(cfg.run_dir), classnames=labels.names, templates=head_templates(cfg),
+                         encoder=get_encoder(cfg.train.encoder, cfg.train.device), cfg=cfg.train,
+                         use_filter=cfg.filter.enabled, out_dir=folder, seed=cfg.seed,
+                         cache_dir=feature_cache_dir(cfg))
+    return {"images": getattr(result, "num_images", None)}
+
+
+def _run_evaluate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    from .evaluate import evaluate_stage
+
+    dataset = load_test_set(cfg, labels)
+    metrics = evaluate_stage(encoder=get_encoder(cfg.train.encoder, cfg.train.device), dataset=dataset,
+                             classnames=labels.names, templates=head_templates(cfg),
+                             train_dir=_stages.stage_dir(cfg.run_dir, "train"), out_dir=folder,
+                             cache_dir=feature_cache_dir(cfg))
+    return {"tuned_top1": metrics.get("tuned", {}).get("top1") if isinstance(metrics, dict) else None}
+
+
+def load_test_set(cfg: RunConfig, labels: LabelSpace):
+    from .datasets import load_dataset, load_image_folder
+
+    src = _evaluate_source(cfg)
+    if src.get("image_folder"):
+        ds = load_image_folder(src["image_folder"], skip_corrupt=src["skip_corrupt"])
+    else:
+        ds = load_dataset(src["dataset"], root=src.get("root"), split=src.get("split"), download=src["download"],
+                          skip_corrupt=src["skip_corrupt"])
+    names = list(getattr(ds, "classnames", []))
+    if len(names) != len(labels):
+        raise DataError(f"the test set has {len(names)} classes but the label space has {len(labels)}",
+                        "evaluate on a test set with the same classes, in the same order")
+    return ds
+
+
+def feature_cache_dir(cfg: RunConfig) -> Path:
+    return Path(cfg.train.cache_dir) if cfg.train.cache_dir else Path(cfg.run_dir) / "features"
+
+
+@functools.lru_cache(maxsize=4)
+def get_encoder(spec: str, device: str = "auto"):
+    from .features.encoders import create_encoder
+
+    return create_encoder(spec, device=device)
+
+
+def run_report(target: str | Path) -> str:
+    """Write ``report/report.html`` and ``report/report.md`` for a run folder (or a config's run folder)."""
+    from .report import write_report
+
+    target = Path(target)
+    if target.is_file():
+        target = Path(load_config(target).run_dir)
+    if not target.is_dir() or not (target / "config.yaml").is_file():
+        raise RunFolderError(f"{str(target)!r} is not a synthrec run folder", "pass the run_dir of a config you ran")
+    return str(write_report(target))

@@ -1,0 +1,222 @@
+"""report.html and report.md for one run folder, read from the files its stages wrote.
+
+It reads only files, so it works on half-finished runs too: a section whose stage has not run says so.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import yaml
+
+from .. import _io
+from . import html as H
+
+log = logging.getLogger("synthrec")
+
+
+def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    run_dir = Path(run_dir)
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    samples_per_class = samples_per_class or (cfg.get("report") or {}).get("samples_per_class", 8)
+    title = (cfg.get("report") or {}).get("title") or f"synthrec run: {run_dir.name}"
+    labels = _read_labels(run_dir)
+    metrics = _read_json(run_dir / "evaluate" / "metrics.json")
+    train = _read_json(run_dir / "train" / "train.json")
+
+    html_parts = [f"<h1>{H.esc(title)}</h1>", f'<p class="note">Run folder: {H.esc(run_dir.resolve())}</p>']
+    md_parts = [f"# {title}", "", f"Run folder: `{run_dir.resolve()}`", ""]
+
+    h, m = _results_section(metrics, labels)
+    html_parts.append(h)
+    md_parts.append(m)
+    h, m = _data_section(run_dir, labels, train)
+    html_parts.append(h)
+    md_parts.append(m)
+    html_parts.append(_filter_histogram(run_dir, len(labels) if labels else None))
+    html_parts.append(_training_curve(train))
+    html_parts.append(_sample_grids(run_dir, labels, samples_per_class))
+    cfg_text = yaml.safe_dump(cfg, sort_keys=False)
+    html_parts.append(f"<h2>Configuration</h2><pre>{H.esc(cfg_text)}</pre>")
+    md_parts += ["## Configuration", "", "```yaml", cfg_text.rstrip(), "```", ""]
+
+    out = run_dir / "report"
+    _io.write_text(out / "report.html", H.page(title, "\n".join(html_parts)))
+    _io.write_text(out / "report.md", "\n".join(md_parts) + "\n")
+    log.info("report: wrote %s", out / "report.html")
+    return out / "report.html"
+
+
+def _read_json(path: Path):
+    try:
+        return _io.read_json(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _read_labels(run_dir: Path) -> list[str]:
+    data = _read_json(run_dir / "labels" / "labels.json")
+    return [c["name"] for c in data["classes"]] if data else []
+
+
+def _results_section(metrics: dict | None, labels: list[str]) -> tuple[str, str]:
+    if not metrics:
+        note = "No evaluation yet: the run has no test set configured, or the evaluate stage has not run."
+        return f"<h2>Results</h2><p class=\"note\">{note}</p>", f"## Results\n\n{note}\n"
+    heads = [h for h in ("baseline", "tuned") if h in metrics]
+    rows = [[h, H.fmt_pct(metrics[h].get("top1")), metrics[h].get("n", metrics.get("n_test", ""))] for h in heads]
+    if len(heads) == 2:
+        delta = metrics["tuned"]["top1"] - metrics["baseline"]["top1"]
+        rows.append(["Δ (tuned − baseline)", f"{100 * delta:+.2f}", ""])
+    headers = ["model", "top-1 (%)", "test images"]
+    src = metrics.get("test_set", "")
+    html = (f"<h2>Results</h2><p>Zero-shot CLIP head against the head tuned on synthetic images, on the real test "
+            f"set {H.esc(src)}. The tuned head is the final-epoch model (never chosen on the test set).</p>"
+            + H.table(headers, rows) + _per_class_plot(metrics, labels))
+    md = f"## Results\n\nTest set: {src}\n\n" + H.md_table(headers, rows) + "\n"
+    per = _per_class_rows(metrics, labels)
+    if per:
+        md += "\n### Per class top-1 (%)\n\n" + H.md_table(["class", *heads], per) + "\n"
+    return html, md
+
+
+def _per_class_rows(metrics: dict, labels: list[str]) -> list[list]:
+    heads = [h for h in ("baseline", "tuned") if h in metrics and "per_class" in metrics[h]]
+    if not heads:
+        return []
+    names = labels or list(metrics[heads[0]]["per_class"])
+    return [[n, *[H.fmt_pct(_per_class(metrics[h], i, n)) for h in heads]] for i, n in enumerate(names)]
+
+
+def _per_class(head: dict, index: int, name: str):
+    per = head["per_class"]
+    if isinstance(per, dict):
+        return per.get(name, per.get(str(index)))
+    return per[index] if index < len(per) else None
+
+
+def _per_class_plot(metrics: dict, labels: list[str]) -> str:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = _per_class_rows(metrics, labels)
+    if not rows:
+        return ""
+    heads = [h for h in ("baseline", "tuned") if h in metrics and "per_class" in metrics[h]]
+    names = [r[0] for r in rows]
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(names) + 2), 3.4))
+    width = 0.8 / len(heads)
+    for j, h in enumerate(heads):
+        vals = [100 * (_per_class(metrics[h], i, n) or 0) for i, n in enumerate(names)]
+        ax.bar(x + j * width - 0.4 + width / 2, vals, width, label=h)
+    ax.set_xticks(x, [n[:18] for n in names], rotation=60 if len(names) > 12 else 0, ha="right" if len(names) > 12
+                  else "center", fontsize=8)
+    ax.set_ylabel("top-1 (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)
+    ax.set_title("Per-class accuracy on the real test set")
+    return "<h3>Per class</h3>" + H.img_tag(H.figure_data_uri(fig), "per-class accuracy")
+
+
+def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple[str, str]:
+    rows = []
+    prompts = run_dir / "prompts" / "prompts.parquet"
+    if prompts.is_file():
+        rows.append(["prompts", _io.read_parquet(prompts).num_rows])
+    manifest = _manifest(run_dir)
+    if manifest is not None:
+        rows.append(["generated images", manifest.num_rows])
+    scores = run_dir / "filter" / "scores.parquet"
+    if scores.is_file():
+        t = _io.read_parquet(scores)
+        if "kept" in t.column_names:
+            rows.append(["kept by the CLIP filter", sum(bool(v) for v in t.column("kept").to_pylist())])
+    if train and train.get("num_images") is not None:
+        rows.append(["images the head was tuned on", train["num_images"]])
+    rows = rows or [["(no data yet)", ""]]
+    return ("<h2>Data</h2>" + H.table(["what", "count"], rows), "## Data\n\n" + H.md_table(["what", "count"], rows)
+            + "\n")
+
+
+def _manifest(run_dir: Path):
+    try:
+        from ..generate import read_manifest
+
+        table = read_manifest(run_dir / "generate")
+        return table if table.num_rows else None
+    except Exception as exc:  # a report must render even when a stage's output is missing or damaged
+        log.debug("report: no manifest (%s)", exc)
+        return None
+
+
+def _filter_histogram(run_dir: Path, n_classes: int | None) -> str:
+    import matplotlib.pyplot as plt
+
+    scores = run_dir / "filter" / "scores.parquet"
+    if not scores.is_file():
+        return "<h2>CLIP filter</h2><p class=\"note\">The filter stage has not run (or is disabled).</p>"
+    t = _io.read_parquet(scores)
+    p = [v for v in t.column("p_true").to_pylist() if v is not None]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(p, bins=40, range=(0, 1), color="#4477aa")
+    if n_classes:
+        ax.axvline(1 / n_classes, color="#cc3311", ls="--", label=f"1/N = {1 / n_classes:.3f}")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("CLIP p(intended class)")
+    ax.set_ylabel("images")
+    ax.set_title("CLIP filter scores of generated images")
+    return "<h2>CLIP filter</h2>" + H.img_tag(H.figure_data_uri(fig), "filter score histogram")
+
+
+def _training_curve(train: dict | None) -> str:
+    import matplotlib.pyplot as plt
+
+    curve = (train or {}).get("curve")
+    if not curve:
+        return ""
+    losses = [c.get("loss") for c in curve if isinstance(c, dict)]
+    if not losses:
+        return ""
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    ax.plot(range(1, len(losses) + 1), losses, marker=".")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.set_title("Classifier tuning")
+    return "<h2>Training</h2>" + H.img_tag(H.figure_data_uri(fig), "training curve")
+
+
+def _sample_grids(run_dir: Path, labels: list[str], per_class: int) -> str:
+    manifest = _manifest(run_dir)
+    if manifest is None or not labels:
+        return "<h2>Samples</h2><p class=\"note\">No generated images yet.</p>"
+    from ..generate import load_image
+
+    kept = _kept_ids(run_dir)
+    rows = manifest.to_pylist()
+    figures = []
+    for cid, name in enumerate(labels):
+        mine = [r for r in rows if r["class_id"] == cid and (kept is None or r["image_id"] in kept)][:per_class]
+        images = []
+        for r in mine:
+            try:
+                images.append(load_image(run_dir / "generate", r))
+            except Exception as exc:  # one unreadable sample must not sink the whole report
+                log.warning("report: cannot read %s (%s)", r.get("image_id"), exc)
+        if images:
+            grid = H.image_grid(images, cols=min(per_class, 8), cell=64)
+            figures.append(f"<figure>{H.img_tag(H.png_data_uri(grid), name, pixelated=True)}"
+                           f"<figcaption>{H.esc(name)}</figcaption></figure>")
+    what = "kept by the filter" if kept is not None else "generated"
+    return f"<h2>Samples</h2><p class=\"note\">Up to {per_class} images {what} per class.</p>" \
+           f"<div class=\"grid\">{''.join(figures)}</div>"
+
+
+def _kept_ids(run_dir: Path) -> set[str] | None:
+    sel = run_dir / "filter" / "selection.parquet"
+    if not sel.is_file():
+        return None
+    return set(_io.read_parquet(sel).column("image_id").to_pylist())
