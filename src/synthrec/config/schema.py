@@ -115,6 +115,36 @@ class EvaluateConfig(_Section):
     skip_corrupt: bool = False
 
 
+class FewShotConfig(_Section):
+    """The few-shot setting (METHOD.md §3): k real shots per class, Real Guidance, mix training."""
+
+    dataset: Optional[str] = Field(None, description="real training set: a built-in dataset (digits: the pool split)")
+    image_folder: Optional[str] = Field(None, description="or an ImageFolder of real training images")
+    root: Optional[str] = None
+    split: Optional[str] = Field(None, description="the split shots are drawn from (default: the dataset's few-shot "
+                                                   "train split)")
+    download: bool = False
+    shots: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 4, 8, 16])
+    seeds: list[int] = Field(default_factory=lambda: [0], description="one k-shot draw per seed")
+    strategies: list[Literal["none", "B", "RF", "RG"]] = Field(
+        default_factory=lambda: ["none", "RG"], description="none = real shots only (CT w. init); B = basic "
+        "synthetic data; RF = B after Real Filtering; RG = Real Guidance")
+    baselines: list[Literal["phase_syn_real", "phase_real_syn"]] = Field(default_factory=list)
+    images_per_class: PositiveInt = Field(800, description="synthetic images per class, split across the shots")
+    t_star: dict[int, PositiveInt] = Field(default_factory=lambda: {16: 15, 8: 20, 4: 35, 2: 40, 1: 50},
+                                           description="RG noise step t* of the paper's 100-step chain, by shots")
+    rg_template: Optional[str] = Field(None, description="RG prompt; default: prompts.template")
+    real_batch_size: PositiveInt = 32
+    syn_batch_size: PositiveInt = 512
+    lr: float = Field(1e-3, gt=0)
+    phase_lr: float = Field(2e-3, gt=0)
+    epochs: PositiveInt = 30
+    weight_decay: float = Field(0.1, ge=0)
+    sce_weight: float = Field(0.5, ge=0, le=1)
+    temperature: float = Field(2.0, gt=0)
+    skip_corrupt: bool = False
+
+
 class ReportConfig(_Section):
     samples_per_class: PositiveInt = 8
     title: Optional[str] = None
@@ -129,4 +159,5 @@ class RunConfig(_Section):
     filter: FilterConfig = FilterConfig()
     train: TrainConfig = TrainConfig()
     evaluate: Optional[EvaluateConfig] = None
+    fewshot: Optional[FewShotConfig] = None
     report: ReportConfig = ReportConfig()
