@@ -18,7 +18,7 @@ from .errors import RunFolderError
 
 log = logging.getLogger("synthrec")
 
-STAGES = ("labels", "prompts", "generate", "filter", "train", "evaluate", "report")
+STAGES = ("labels", "prompts", "generate", "filter", "train", "evaluate", "fewshot", "report")
 MARKER = "stage.json"
 
 

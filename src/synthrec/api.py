@@ -75,6 +75,8 @@ def stage_settings(cfg: RunConfig, labels: LabelSpace) -> dict[str, tuple[str, d
     train.update(templates=head_templates(cfg), seed=cfg.seed)
     add("train", train, "filter", "labels")
     add("evaluate", _evaluate_source(cfg), "train")
+    if cfg.fewshot is not None:
+        add("fewshot", {"seed": cfg.seed, **cfg.fewshot.model_dump(mode="json")}, "labels", "prompts", "evaluate")
     return out
 
 
@@ -104,12 +106,16 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
 
     outputs: dict[str, Any] = {}
     runners = {"labels": _run_labels, "prompts": _run_prompts, "generate": _run_generate, "filter": _run_filter,
-               "train": _run_train, "evaluate": _run_evaluate}
+               "train": _run_train, "evaluate": _run_evaluate, "fewshot": _run_fewshot}
     for stage in _stages.STAGES:
         if stage == "report":
             if only in (None, "report"):
                 outputs["report"] = run_report(run_dir)
             break
+        if stage == "fewshot" and cfg.fewshot is None:
+            if only == "fewshot":
+                raise ConfigError("the config has no fewshot section", "add `fewshot:` (see configs/digits_fewshot.yaml)")
+            continue
         key, settings = keys[stage]
         if stage == "evaluate" and not _evaluate_source(cfg).get("dataset") and not _evaluate_source(cfg).get(
                 "image_folder"):
@@ -198,6 +204,12 @@ def _run_evaluate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
                              train_dir=_stages.stage_dir(cfg.run_dir, "train"), out_dir=folder,
                              cache_dir=feature_cache_dir(cfg))
     return {"tuned_top1": metrics.get("tuned", {}).get("top1") if isinstance(metrics, dict) else None}
+
+
+def _run_fewshot(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    from .fewshot import run_fewshot
+
+    return run_fewshot(cfg, Path(cfg.run_dir)) or {}
 
 
 def load_test_set(cfg: RunConfig, labels: LabelSpace):

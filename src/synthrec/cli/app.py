@@ -86,6 +86,7 @@ _stage_command("generate", "Generate images into shards with a Parquet manifest;
 _stage_command("filter", "Score generated images with CLIP and select them (scores.parquet, selection.parquet).")
 _stage_command("train", "Tune the classifier head on frozen features of the selected images.")
 _stage_command("evaluate", "Evaluate the zero-shot baseline and the tuned head on the real test set.")
+_stage_command("fewshot", "Run the few-shot setting of CONFIG (k real shots, Real Guidance, mix training).")
 
 
 @app.command()
