@@ -1,0 +1,214 @@
+"""Language Enhancement (LE, METHOD.md §2.3.2): a seq2seq model turns each class word into varied sentences.
+
+The paper called ``mrm8488/t5-base-finetuned-common_gen`` through ``keytotext``, which split labels on "." and set
+no seed, and then ``random.sample``-d 200 of 250 draws, which raised when fewer were unique (METHOD.md §8.1
+items 10-11). Here the model is called directly through ``AutoModelForSeq2SeqLM``: sampled with top-k, a torch
+seed per class derived from (run seed, class id), drawn in batches until ``per_class`` unique sentences that
+contain the class word are found or ``max_draws`` are spent. A class that falls short keeps what it has, with a
+warning; a class with none falls back to the basic prompt, so no class goes without images.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from ..errors import ModelLoadError
+from ..labels import LabelSpace
+from .basic import basic_prompt
+
+log = logging.getLogger(__name__)
+
+
+def derive_seed(seed: int, *parts: object) -> int:
+    """A 63-bit seed from the run seed and identifiers; stable across processes and Python versions."""
+    key = "/".join(str(p) for p in (seed, *parts)).encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") & (2**63 - 1)
+
+
+def class_word_pattern(words: Sequence[str]) -> re.Pattern:
+    """Matches any of ``words`` as whole words, case-insensitive, with any whitespace between the words of a
+    multi-word name and an optional plural "s"/"es" ("dogs" counts for "dog"; "category" does not for "cat")."""
+    alts = []
+    for w in words:
+        parts = [re.escape(p) for p in w.split()]
+        if parts:
+            alts.append(r"\s+".join(parts))
+    if not alts:
+        raise ValueError("no class word to match")
+    # Longest first, so that "sea lion" wins over "sea" inside the alternation.
+    alts.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?:e?s)?(?!\w)", re.IGNORECASE)
+
+
+def normalise(sentence: str) -> str:
+    return " ".join(sentence.split())
+
+
+def join_prefix(prefix: str | None, sentence: str) -> str:
+    """ "a photo of" + "A dog runs." -> "a photo of a dog runs." (an acronym such as "NASA" keeps its case)."""
+    if not prefix:
+        return sentence
+    if len(sentence) > 1 and sentence[0].isupper() and not sentence[1].isupper():
+        sentence = sentence[0].lower() + sentence[1:]
+    return f"{prefix.strip()} {sentence}"
+
+
+@dataclass
+class Collected:
+    sentences: list[str]
+    draws: int
+
+
+def collect_sentences(draw: Callable[[int], list[str]], pattern: re.Pattern, per_class: int, max_draws: int,
+                      batch_size: int) -> Collected:
+    """Call ``draw(n)`` in batches until ``per_class`` unique matching sentences or ``max_draws`` draws.
+
+    Sentences keep the order they were drawn in, so the result depends only on the draws, never on set order.
+    """
+    kept: list[str] = []
+    seen: set[str] = set()
+    draws = 0
+    while len(kept) < per_class and draws < max_draws:
+        n = min(batch_size, max_draws - draws)
+        batch = draw(n)
+        draws += n
+        for s in batch:
+            s = normalise(s)
+            if not s or s in seen:
+                continue
+            seen.add(s)
+            if pattern.search(s):
+                kept.append(s)
+                if len(kept) == per_class:
+                    break
+    return Collected(kept, draws)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _dtype_for(device: str):
+    import torch
+
+    if device.startswith("cuda"):
+        # bf16 keeps T5's large activations finite; fp16 only where the card has no bf16.
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+class Seq2SeqSampler:
+    """Any Hugging Face seq2seq model (hub id or local folder) sampled with top-k."""
+
+    def __init__(self, model: str, device: str = "auto", dtype=None):
+        import torch
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        self.model_id = model
+        self.device = resolve_device(device)
+        self.dtype = dtype if dtype is not None else _dtype_for(self.device)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model)
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(model, dtype=self.dtype)
+        except Exception as exc:  # noqa: BLE001 -- hub, file, config and import errors all mean "cannot load"
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise ModelLoadError(
+                f"cannot load the seq2seq model {model!r} for Language Enhancement ({type(exc).__name__}: {reason})",
+                "set prompts.le.model to a Hugging Face seq2seq id such as mrm8488/t5-base-finetuned-common_gen "
+                "or to a folder saved with save_pretrained; offline, the model must already be in the HF cache",
+            ) from None
+        self.model.to(self.device).eval()
+        self._torch = torch
+
+    def sample(self, text: str, n: int, top_k: int, max_new_tokens: int) -> list[str]:
+        torch = self._torch
+        enc = self.tokenizer([text], return_tensors="pt").to(self.device)
+        # Pure top-k sampling as in the paper: beams, nucleus and temperature from a model's generation config
+        # would change the distribution.
+        kw = dict(do_sample=True, top_k=top_k, top_p=1.0, temperature=1.0, num_beams=1,
+                  max_new_tokens=max_new_tokens, num_return_sequences=n)
+        with torch.inference_mode():
+            try:
+                out = self.model.generate(**enc, **kw)
+            except RuntimeError as exc:
+                if self.dtype == torch.float32 or not re.search(r"inf|nan", str(exc)):
+                    raise
+                log.warning("LE: %s overflowed in %s; switching to float32", self.model_id, self.dtype)
+                self.dtype = torch.float32
+                self.model.float()
+                out = self.model.generate(**enc, **kw)
+        return self.tokenizer.batch_decode(out, skip_special_tokens=True)
+
+    def close(self) -> None:
+        dev = self.device
+        del self.model
+        if dev.startswith("cuda"):
+            self._torch.cuda.empty_cache()
+
+
+def language_enhancement(labels: LabelSpace, *, model: str, per_class: int, seed: int, top_k: int = 50,
+                         max_draws: int = 250, max_new_tokens: int = 32, batch_size: int = 50,
+                         prefix: str | None = None, input_format: str = "{c}", device: str = "auto",
+                         fallback_template: str = "a photo of a {c}.") -> list[list[tuple[str, str]]]:
+    """Sentences per class as ``(text, strategy)`` pairs: ("le") sentences, or one ("basic") fallback prompt.
+
+    ``input_format`` is what the model reads ("{c}": the class name alone, as CommonGen models expect).
+    A sentence counts when it contains the class name or one of its synonyms (see :func:`class_word_pattern`).
+    The draws are a function of (seed, class id, batch_size, model, device, dtype): the same config on the same
+    kind of device gives the same sentences; a GPU and a CPU sample differently.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    if per_class > max_draws:
+        log.warning("LE: per_class=%d is more than max_draws=%d; every class will fall short", per_class, max_draws)
+    sampler = Seq2SeqSampler(model, device)
+    log.info("LE: %d classes, up to %d sentences each (%d draws max) from %s on %s (%s)", len(labels), per_class,
+             max_draws, model, sampler.device, str(sampler.dtype).replace("torch.", ""))
+    devices = [sampler.device] if sampler.device.startswith("cuda") else []
+    out: list[list[tuple[str, str]]] = []
+    try:
+        for cid, name in enumerate(tqdm(labels.names, desc="LE sentences", unit="class", disable=None)):
+            words = [name, *(labels.synonyms[cid] if labels.synonyms else ())]
+            text = input_format.replace("{c}", name)
+            # Own RNG stream per class: a class's sentences do not depend on the other classes, and the
+            # caller's global RNG is left as it was.
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(derive_seed(seed, "le", cid))
+                got = collect_sentences(lambda n: sampler.sample(text, n, top_k, max_new_tokens),
+                                        class_word_pattern(words), per_class, max_draws, batch_size)
+            if not got.sentences:
+                fallback = basic_prompt(name, fallback_template, labels.domain)
+                log.warning("LE: class %d %r: no sentence in %d draws contains the class word; using the basic "
+                            "prompt %r instead", cid, name, got.draws, fallback)
+                out.append([(fallback, "basic")])
+                continue
+            if len(got.sentences) < per_class:
+                log.warning("LE: class %d %r: only %d of %d unique sentences contain the class word after %d draws;"
+                            " keeping %d", cid, name, len(got.sentences), per_class, got.draws, len(got.sentences))
+            out.append([(join_prefix(prefix, s), "le") for s in got.sentences])
+    finally:
+        sampler.close()
+    return out
+
+
+def le_strategy(labels: LabelSpace, cfg, seed: int, device: str) -> list[list[tuple[str, str]]]:
+    le = cfg.le
+    # Domain words stand in for the prefix: "a centered satellite photo of" + a sentence is a domain prompt.
+    prefix = cfg.prefix if cfg.prefix is not None else labels.domain
+    return language_enhancement(
+        labels, model=le.model, per_class=cfg.per_class, seed=seed, top_k=le.top_k, max_draws=le.max_draws,
+        max_new_tokens=le.max_new_tokens, batch_size=le.batch_size, prefix=prefix,
+        input_format=getattr(le, "input_format", None) or "{c}",
+        device=le.device if device == "auto" else device, fallback_template=cfg.template)
