@@ -123,11 +123,16 @@ class Seq2SeqSampler:
             self.model = AutoModelForSeq2SeqLM.from_pretrained(model, dtype=self.dtype)
         except Exception as exc:  # noqa: BLE001 -- hub, file, config and import errors all mean "cannot load"
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-            raise ModelLoadError(
-                f"cannot load the seq2seq model {model!r} for Language Enhancement ({type(exc).__name__}: {reason})",
-                "set prompts.le.model to a Hugging Face seq2seq id such as mrm8488/t5-base-finetuned-common_gen "
-                "or to a folder saved with save_pretrained; offline, the model must already be in the HF cache",
-            ) from None
+            if re.search(r"sentencepiece|protobuf|tiktoken", str(exc), re.IGNORECASE):
+                # Models that ship only spiece.model (the paper's T5 among them) need sentencepiece and protobuf
+                # to build the tokenizer; without them transformers falls back to tiktoken and names that instead.
+                fix = ("install the tokenizer backends with `pip install sentencepiece protobuf` (`pip install "
+                       "tiktoken` for tiktoken files) and run again")
+            else:
+                fix = ("set prompts.le.model to a Hugging Face seq2seq id such as mrm8488/t5-base-finetuned-common_gen"
+                       " or to a folder saved with save_pretrained; offline, the model must already be in the HF cache")
+            raise ModelLoadError(f"cannot load the seq2seq model {model!r} for Language Enhancement "
+                                 f"({type(exc).__name__}: {reason})", fix) from None
         self.model.to(self.device).eval()
         self._torch = torch
 
