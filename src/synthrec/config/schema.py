@@ -34,6 +34,7 @@ class LabelsConfig(_Section):
 
 class LanguageEnhancementConfig(_Section):
     model: str = Field("mrm8488/t5-base-finetuned-common_gen", description="any Hugging Face seq2seq id or path")
+    input_format: str = Field("{c}", description='what the model reads per class (the paper\'s EuroSAT run: "a {c}")')
     top_k: PositiveInt = 50
     max_draws: PositiveInt = Field(250, description="sentences drawn per class before de-duplication")
     max_new_tokens: PositiveInt = 32
@@ -42,12 +43,22 @@ class LanguageEnhancementConfig(_Section):
 
 
 class PromptsConfig(_Section):
-    strategy: Literal["basic", "templates", "le", "wordnet"] = "basic"
+    strategy: str = Field("basic", description="basic, templates, le, wordnet, or a registered strategy")
     template: str = Field("a photo of a {c}.", description="basic: the prompt; {c} is the class name")
     template_set: Optional[str] = Field(None, description="templates: a named CLIP template set")
-    per_class: PositiveInt = Field(1, description="prompts per class (LE: 200 in the paper)")
+    per_class: Optional[PositiveInt] = Field(None, description="prompts per class; default: the strategy's own "
+                                             "(LE: 200, as in the paper)")
     prefix: Optional[str] = Field(None, description='LE/WordNet: text put before each sentence, e.g. "a photo of"')
     le: LanguageEnhancementConfig = LanguageEnhancementConfig()
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, v: str) -> str:
+        from ..prompts import STRATEGIES
+
+        if v not in STRATEGIES:
+            raise ValueError(f"unknown strategy; choose one of {', '.join(sorted(STRATEGIES))}")
+        return v
 
 
 class GenerateConfig(_Section):
