@@ -1,0 +1,139 @@
+"""What synthrec knows about a dataset without touching its files, and the registry of datasets by name."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from .._registry import Registry
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..labels import LabelSpace
+    from .base import LabeledImageDataset
+
+SETTINGS = ("zero-shot", "few-shot")
+TASKS = {"o": "object", "s": "scene", "f": "fine-grained", "t": "texture", "si": "satellite image",
+         "r": "robustness"}
+SOURCES = ("torchvision", "imagefolder", "builtin")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One benchmark entry: its label space, prompts, splits and where its files go.
+
+    ``classnames`` are in the dataset's own label order and ``class_keys`` are the dataset's own ids for the same
+    classes (folder names, wnids, meta-file entries); loaders check the keys against the files on disk.
+    ``simple_templates`` are the paper's simple prompt(s); ``clip_templates`` CLIP's prompt ensemble.
+    ``downloadable`` says whether ``download=True`` can fetch the images; files it cannot fetch (such as CoOp's
+    split files) are in ``extra_files``, and ``layout`` says where everything goes.
+    """
+
+    name: str
+    title: str
+    classnames: tuple[str, ...] = field(repr=False)  # reprs stay readable for 1,000-class datasets
+    simple_templates: tuple[str, ...]
+    clip_templates: tuple[str, ...] = field(repr=False)
+    domain: str
+    task: str
+    settings: frozenset[str]
+    test_split: str
+    fewshot_train_split: str | None
+    source: str
+    downloadable: bool
+    layout: str
+    splits: tuple[str, ...] = ()
+    class_keys: tuple[str, ...] = field(default=(), repr=False)
+    extra_files: tuple[str, ...] = ()
+    split_sizes: Mapping[str, int] = field(default_factory=dict)
+    paper: Mapping[str, float] = field(default_factory=dict)
+    notes: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "settings", frozenset(self.settings))
+        object.__setattr__(self, "split_sizes", MappingProxyType(dict(self.split_sizes)))
+        object.__setattr__(self, "paper", MappingProxyType(dict(self.paper)))
+        if not self.class_keys:
+            object.__setattr__(self, "class_keys", self.classnames)
+        if len(self.class_keys) != len(self.classnames):
+            raise ValueError(f"{self.name}: {len(self.class_keys)} class keys for {len(self.classnames)} names")
+        if not self.splits:
+            object.__setattr__(self, "splits", (self.test_split,))
+        for split in (self.test_split, self.fewshot_train_split):
+            if split is not None and split not in self.splits:
+                raise ValueError(f"{self.name}: split {split!r} is not one of {self.splits}")
+        if "few-shot" in self.settings and self.fewshot_train_split is None:
+            raise ValueError(f"{self.name}: a few-shot entry needs fewshot_train_split")
+        if not set(self.settings) <= set(SETTINGS) or self.task not in TASKS or self.source not in SOURCES:
+            raise ValueError(f"{self.name}: bad settings {set(self.settings)}, task {self.task!r} or "
+                             f"source {self.source!r}")
+        for t in self.simple_templates + self.clip_templates:
+            if t.count("{}") != 1:
+                raise ValueError(f"{self.name}: template {t!r} must contain '{{}}' exactly once")
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.classnames))
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classnames)
+
+    def prompts(self, which: str = "simple") -> list[list[str]]:
+        """Per class, its prompts from the ``"simple"`` or ``"clip"`` templates."""
+        if which not in ("simple", "clip"):
+            raise ConfigError(f"unknown template set {which!r}", "use 'simple' or 'clip'")
+        templates = self.simple_templates if which == "simple" else self.clip_templates
+        return [[t.format(c) for t in templates] for c in self.classnames]
+
+    def label_space(self) -> LabelSpace:
+        from ..labels import LabelSpace
+
+        return LabelSpace.from_names(self.classnames, domain=self.domain, source=f"dataset:{self.name}")
+
+
+# loader(info, root or None, split, download, skip_corrupt)
+Loader = Callable[..., "LabeledImageDataset"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    info: DatasetInfo
+    loader: Loader
+
+
+REGISTRY: Registry[_Entry] = Registry("dataset")
+
+
+def register(info: DatasetInfo, loader: Loader) -> DatasetInfo:
+    REGISTRY.add(info.name, _Entry(info, loader))
+    return info
+
+
+def _entry(name: str) -> _Entry:
+    from . import catalog  # noqa: F401  (importing the catalog fills the registry)
+
+    if name not in REGISTRY:
+        # "EuroSAT", "imagenet-r": spellings users type for the registered lower-case, underscore names
+        alias = name.strip().lower().replace("-", "_")
+        if alias in REGISTRY:
+            return REGISTRY.get(alias)
+    return REGISTRY.get(name)
+
+
+def get_dataset_info(name: str) -> DatasetInfo:
+    """The :class:`DatasetInfo` of a built-in dataset; an unknown name is a ConfigError listing the valid ones."""
+    return _entry(name).info
+
+
+def list_datasets(pattern: str = "*", setting: str | None = None) -> list[str]:
+    """Names of built-in datasets matching an fnmatch ``pattern``, optionally only those of one ``setting``."""
+    from . import catalog  # noqa: F401
+
+    names = REGISTRY.list(pattern)
+    if setting is None:
+        return names
+    wanted = setting.strip().lower().replace("_", "-").replace(" ", "-")
+    if wanted not in SETTINGS:
+        raise ConfigError(f"unknown setting {setting!r}", f"use one of: {', '.join(SETTINGS)}")
+    return [n for n in names if wanted in REGISTRY.get(n).info.settings]

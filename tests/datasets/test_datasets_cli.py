@@ -1,0 +1,56 @@
+"""`synthrec datasets list|show`, run on the sub-app directly."""
+import pytest
+from typer.testing import CliRunner
+
+from synthrec.cli.datasets import app
+from synthrec.datasets import get_dataset_info, list_datasets
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "220"}
+
+
+def test_list_shows_every_dataset():
+    result = runner.invoke(app, ["list"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    for name in list_datasets():
+        assert name in result.output
+    row = next(line for line in result.output.splitlines() if " eurosat_fewshot " in line)
+    assert "few-shot" in row and "yes + split file" in row and " 10 " in row
+    row = next(line for line in result.output.splitlines() if " imagenet " in line)
+    assert " no " in row and "1000" in row
+
+
+def test_list_filters_by_setting_and_pattern():
+    result = runner.invoke(app, ["list", "--setting", "few-shot"], env=WIDE)
+    assert result.exit_code == 0 and "eurosat_fewshot" in result.output and " cifar10 " not in result.output
+    result = runner.invoke(app, ["list", "cifar*"], env=WIDE)
+    assert "cifar100" in result.output and "eurosat" not in result.output
+
+
+@pytest.mark.parametrize("name", list_datasets())
+def test_show_prints_names_prompts_splits_and_layout(name):
+    info = get_dataset_info(name)
+    result = runner.invoke(app, ["show", name], env=WIDE)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert info.title in out and info.simple_templates[0] in out and info.clip_templates[-1] in out
+    assert info.classnames[0] in out and info.classnames[-1] in out
+    assert info.test_split in out and "layout" in out
+    for split, size in info.split_sizes.items():
+        assert f"{size:,}" in out, split
+
+
+def test_show_eurosat_in_detail():
+    result = runner.invoke(app, ["show", "eurosat"], env=WIDE)
+    out = result.output
+    assert "Annual Crop Land" in out and "AnnualCrop" in out and "8,100" in out
+    assert "a centered satellite photo of {}." in out and "split_zhou_EuroSAT.json" in out
+    short = runner.invoke(app, ["show", "eurosat", "--no-names"], env=WIDE)
+    assert short.exit_code == 0 and "Herbaceous Vegetation Land" not in short.output
+
+
+def test_unknown_dataset_is_one_line_error():
+    result = runner.invoke(app, ["show", "eurosatt"], env=WIDE)
+    assert result.exit_code == 1
+    assert "unknown dataset 'eurosatt'" in result.output and "eurosat_fewshot" in result.output
+    assert "Traceback" not in result.output
