@@ -2,7 +2,7 @@
 
 One fixed split, used everywhere: ``test`` (evaluation only) and ``pool`` (few-shot shots and every design choice
 are drawn from it, never from ``test``). The split is stratified per class with a fixed permutation (seed 20230501),
-so it is identical on every machine: 899 test and 898 pool images.
+so it is identical on every machine: 901 test and 896 pool images (half of each class, rounded up, is test).
 """
 from __future__ import annotations
 
