@@ -9,6 +9,7 @@ the strength that makes a diffusers img2img pipeline start there. docs/fewshot.m
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, Sequence
 
 import torch
@@ -140,7 +141,11 @@ def rg_steps(strength: float, scheduler: Any, base_steps: int, tol: float = 0.01
     total = int(sched.config.num_train_timesteps)
     target = float(acp[min(max(round(strength * total) - 1, 0), total - 1)])
     best: tuple[float, int, int | None, float | None] | None = None
-    for n in range(int(base_steps), int(max_factor) * int(base_steps) + 1):
+    # Past max_factor only while no step count so far denoises at all (tiny strengths on a coarse grid).
+    last = max(int(max_factor) * int(base_steps), math.ceil(1.0 / max(float(strength), 1e-6)) + 1)
+    for n in range(int(base_steps), last + 1):
+        if best is not None and n > int(max_factor) * int(base_steps):
+            break
         st = start_timestep(strength, sched, n)
         if st is None:
             continue

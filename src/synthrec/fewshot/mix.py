@@ -191,16 +191,3 @@ def phase_wise(init: ClassifierHead, order: str, *, syn: Features, real: Feature
                       steps_per_epoch=b.steps_per_epoch, syn_batches=a.syn_batches + b.syn_batches,
                       real_batches=a.real_batches + b.real_batches, seconds=a.seconds + b.seconds,
                       meta={"mode": f"phase_{order}", "phases": [a.meta, b.meta]})
-
-
-@torch.no_grad()
-def accuracy(head: ClassifierHead, feats: torch.Tensor, labels: torch.Tensor) -> dict:
-    """Top-1 and per-class top-1 (None for a class absent from the test set)."""
-    labels = torch.as_tensor(labels, dtype=torch.long)
-    pred = head.eval()(torch.as_tensor(feats).float()).argmax(-1)
-    ok = (pred == labels).float()
-    k = head.num_classes
-    n = torch.bincount(labels, minlength=k).float()
-    hit = torch.bincount(labels, weights=ok, minlength=k)
-    per = [None if n[c] == 0 else float(hit[c] / n[c]) for c in range(k)]
-    return {"top1": float(ok.mean()) if len(ok) else None, "per_class": per, "n": int(len(labels))}
