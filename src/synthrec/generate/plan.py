@@ -1,0 +1,171 @@
+"""Work units and shards: what to generate, and in which pieces.
+
+A work unit is one image: (class_id, prompt_id, image_index) with its prompt text and seed, plus an init image and
+strength under Real Guidance. Units are ordered by (class_id, prompt_id, image_index) and cut into shards of a fixed
+size with integer ids; the shard is the unit of work, of output and of resume.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import DataError
+from .seeds import derive_seed
+
+PROMPT_COLUMNS = ("class_id", "prompt_id", "text")
+
+
+@dataclass(frozen=True)
+class RealGuidance:
+    """Real Guidance input: real shots per class and the img2img strength (fraction of the chain that is re-noised).
+
+    Each class's images are dealt round-robin over its shots, so they are split evenly across them (the first shots
+    get one more when the count does not divide). ``shots`` maps class_id to image paths; each path is recorded as
+    the image's ``source_shot``.
+    """
+
+    shots: Mapping[int, Sequence[str]]
+    strength: float
+
+    def __post_init__(self):
+        if not 0.0 < float(self.strength) <= 1.0:
+            raise DataError(f"Real Guidance strength {self.strength!r} is outside (0, 1]",
+                            "give the fraction of the noise chain to re-run, e.g. 0.15 for t*=15 of 100")
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What the plan records: strength and each shot's path and content hash (a replaced file is a new plan)."""
+        shots = {}
+        for cid in sorted(self.shots):
+            shots[str(int(cid))] = [[str(p), _file_sha256(p)] for p in self.shots[cid]]
+        return {"strength": float(self.strength), "shots": shots}
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    class_id: int
+    prompt_id: int
+    image_index: int
+    prompt: str
+    seed: int
+    init_image: str | None = None
+    strength: float | None = None
+    source_shot: str | None = None
+
+    @property
+    def image_id(self) -> str:
+        # Stable and unique per (prompt, index); prompt ids are unique across the table. No dots: WebDataset splits
+        # member names at the first dot.
+        return f"{self.prompt_id:08d}-{self.image_index:05d}"
+
+
+@dataclass(frozen=True)
+class Shard:
+    shard_id: int
+    units: tuple[WorkUnit, ...] = field(default_factory=tuple)
+
+    @property
+    def name(self) -> str:
+        return shard_name(self.shard_id)
+
+
+def shard_name(shard_id: int) -> str:
+    return f"shard-{int(shard_id):05d}"
+
+
+def load_prompts(prompts) -> "Any":
+    """A prompts table from a pyarrow Table, a Parquet path, or a list of row dicts; validated."""
+    import pyarrow as pa
+
+    if isinstance(prompts, (str, os.PathLike)):
+        path = Path(prompts)
+        if not path.is_file():
+            raise DataError(f"prompts file {str(path)!r} does not exist", "run the prompts stage first")
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+    elif isinstance(prompts, pa.Table):
+        table = prompts
+    elif isinstance(prompts, (list, tuple)):
+        table = pa.Table.from_pylist(list(prompts))
+    else:
+        raise DataError(f"prompts of type {type(prompts).__name__} are not supported",
+                        "pass a pyarrow Table, a prompts.parquet path or a list of dicts")
+    missing = [c for c in PROMPT_COLUMNS if c not in table.column_names]
+    if missing:
+        raise DataError(f"the prompts table has no column {missing[0]!r}",
+                        f"give columns {', '.join(PROMPT_COLUMNS)} (as the prompts stage writes them)")
+    if table.num_rows == 0:
+        raise DataError("the prompts table is empty", "make at least one prompt per class")
+    for col in ("class_id", "prompt_id", "text"):
+        if table.column(col).null_count:
+            raise DataError(f"the prompts table has empty values in {col!r}", "fill them or drop those rows")
+    for col in ("class_id", "prompt_id"):
+        if not pa.types.is_integer(table.column(col).type):
+            raise DataError(f"prompts column {col!r} has type {table.column(col).type}, not integer",
+                            "write integer ids")
+    ids = table.column("prompt_id").to_pylist()
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise DataError(f"prompt_id {dup} appears more than once in the prompts table", "give every prompt a unique id")
+    if min(ids) < 0 or min(table.column("class_id").to_pylist()) < 0:
+        raise DataError("the prompts table has negative ids", "use ids >= 0")
+    return table
+
+
+def prompts_fingerprint(table) -> str:
+    """Content hash of what shapes the images (class, prompt id, text), independent of row order."""
+    rows = sorted(zip(table.column("class_id").to_pylist(), table.column("prompt_id").to_pylist(),
+                      table.column("text").to_pylist()))
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+
+
+def plan_work(prompts_table, images_per_prompt: int, run_seed: int,
+              guidance: RealGuidance | None = None) -> list[WorkUnit]:
+    """Every image of the run, in a fixed order: (class_id, prompt_id, image_index)."""
+    if int(images_per_prompt) <= 0:
+        raise DataError(f"images_per_prompt is {images_per_prompt}", "ask for at least one image per prompt")
+    table = load_prompts(prompts_table)
+    rows = sorted(zip(table.column("class_id").to_pylist(), table.column("prompt_id").to_pylist(),
+                      table.column("text").to_pylist()))
+    if guidance is not None:
+        wanted = sorted({c for c, _, _ in rows})
+        empty = [c for c in wanted if not list(guidance.shots.get(c, ()))]
+        if empty:
+            raise DataError(f"class {empty[0]} has no real shots for Real Guidance",
+                            "give at least one real image per class, or generate that class from text alone")
+    units: list[WorkUnit] = []
+    per_class: dict[int, int] = {}
+    for class_id, prompt_id, text in rows:
+        for index in range(int(images_per_prompt)):
+            seed = derive_seed(run_seed, class_id, prompt_id, index)
+            if guidance is None:
+                units.append(WorkUnit(int(class_id), int(prompt_id), index, str(text), seed))
+                continue
+            shots = list(guidance.shots[class_id])
+            j = per_class.get(class_id, 0)
+            per_class[class_id] = j + 1
+            shot = str(shots[j % len(shots)])
+            units.append(WorkUnit(int(class_id), int(prompt_id), index, str(text), seed, init_image=shot,
+                                  strength=float(guidance.strength), source_shot=shot))
+    return units
+
+
+def cut_shards(units: Sequence[WorkUnit], shard_size: int) -> list[Shard]:
+    if int(shard_size) <= 0:
+        raise DataError(f"shard_size is {shard_size}", "use a positive number of images per shard")
+    return [Shard(i, tuple(units[s:s + shard_size])) for i, s in enumerate(range(0, len(units), shard_size))]
+
+
+def _file_sha256(path: str) -> str:
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"real shot {str(p)!r} does not exist", "check the few-shot list of chosen files")
+    h = hashlib.sha256()
+    with open(p, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
