@@ -1,0 +1,199 @@
+"""The per-shard manifest and the readers built on it.
+
+``manifest/shard-00000.parquet`` is written last and atomically, after the shard's images are in place, so it is
+the done-marker: a shard is complete exactly when its manifest exists, and readers see complete shards only.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import re
+import tarfile
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+from .. import _io
+from ..errors import DataError
+from .plan import shard_name
+
+log = logging.getLogger(__name__)
+
+MANIFEST_DIR = "manifest"
+IMAGES_DIR = "images"
+_SHARD_RE = re.compile(r"^shard-(\d+)\.parquet$")
+
+# Column -> (pyarrow type factory name, nullable). Kept as data so the docs and the schema cannot drift apart.
+COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("image_id", "string", False),     # "<prompt_id:08d>-<image_index:05d>", unique in the run
+    ("shard_id", "int64", False),
+    ("key", "string", False),          # WebDataset __key__ (= image_id); the tar member is "<key>.<ext>"
+    ("path", "string", False),         # relative to the output folder: the tar, or the image file (ImageFolder)
+    ("class_id", "int64", False),
+    ("prompt_id", "int64", False),
+    ("image_index", "int64", False),
+    ("prompt", "string", False),
+    ("seed", "int64", False),          # the image's own torch.Generator seed (derive_seed)
+    ("generator", "string", False),    # the generator spec (hub id, path or glyph)
+    ("settings", "string", False),     # JSON: steps, guidance, size, dtype, scheduler, versions
+    ("sha256", "string", False),       # of the encoded image bytes as stored
+    ("width", "int32", False),
+    ("height", "int32", False),
+    ("source_shot", "string", True),   # Real Guidance: the real image this one was made from
+    ("strength", "float64", True),     # Real Guidance: img2img strength
+)
+
+
+def manifest_schema():
+    import pyarrow as pa
+
+    return pa.schema([pa.field(n, getattr(pa, t)(), nullable=nullable) for n, t, nullable in COLUMNS])
+
+
+def manifest_path(out_dir: str | Path, shard_id: int) -> Path:
+    return Path(out_dir) / MANIFEST_DIR / f"{shard_name(shard_id)}.parquet"
+
+
+def write_manifest(out_dir: str | Path, shard_id: int, rows: list[dict[str, Any]]) -> Path:
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(rows, schema=manifest_schema())
+    path = manifest_path(out_dir, shard_id)
+    _io.write_parquet(path, table)
+    return path
+
+
+def complete_shards(out_dir: str | Path) -> list[int]:
+    folder = Path(out_dir) / MANIFEST_DIR
+    if not folder.is_dir():
+        return []
+    ids = []
+    for p in folder.iterdir():
+        m = _SHARD_RE.match(p.name)
+        if m and p.is_file():
+            ids.append(int(m.group(1)))
+    return sorted(ids)
+
+
+def read_manifest(out_dir: str | Path):
+    """All complete shards' rows as one pyarrow Table, sorted by shard, then by row within the shard."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out_dir = Path(out_dir)
+    if not (out_dir / MANIFEST_DIR).is_dir():
+        raise DataError(f"{str(out_dir)!r} has no generated images (no {MANIFEST_DIR}/ folder)",
+                        "run the generate stage into this folder first")
+    schema = manifest_schema()
+    tables = []
+    for sid in complete_shards(out_dir):
+        path = manifest_path(out_dir, sid)
+        try:
+            t = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise DataError(f"manifest {path} cannot be read ({exc})",
+                            "delete it and run generate again to remake that shard") from None
+        if t.schema.names != schema.names:
+            raise DataError(f"manifest {path} has columns {t.schema.names}, expected {schema.names}",
+                            "it was made by another synthrec version; generate into a new folder")
+        tables.append(t.cast(schema))
+    if not tables:
+        return schema.empty_table()
+    return pa.concat_tables(tables)
+
+
+def _decode(data: bytes, what: str):
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(data))
+    img.load()  # decode now, so a truncated file fails here and not inside a training loop
+    return img
+
+
+IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
+
+
+class _TarCache:
+    """Keeps one shard tar open at a time (readers go through a manifest shard by shard), with a key -> member index."""
+
+    def __init__(self):
+        self.path: Path | None = None
+        self.tar: tarfile.TarFile | None = None
+        self.members: dict[str, tarfile.TarInfo] = {}
+
+    def read(self, path: Path, key: str) -> bytes:
+        if self.path != path:
+            self.close()
+            self.tar = tarfile.open(path, "r")
+            self.path = path
+            for info in self.tar.getmembers():
+                k, _, ext = info.name.partition(".")
+                if ext.lower() in IMAGE_EXTS:
+                    self.members[k] = info
+        fh = self.tar.extractfile(self.members[key])
+        if fh is None:
+            raise KeyError(key)
+        return fh.read()
+
+    def close(self):
+        if self.tar is not None:
+            self.tar.close()
+        self.tar, self.path, self.members = None, None, {}
+
+
+def _read_bytes(out_dir: Path, row: dict[str, Any], tars: _TarCache) -> bytes:
+    path = out_dir / row["path"]
+    if row["path"].endswith(".tar"):
+        return tars.read(path, row["key"])
+    return path.read_bytes()
+
+
+def load_image(out_dir: str | Path, row: dict[str, Any], *, verify: bool = True):
+    """One image of a manifest row, decoded (a PIL image); DataError if it is missing, corrupt or altered."""
+    tars = _TarCache()
+    try:
+        return _load(Path(out_dir), row, tars, verify)
+    finally:
+        tars.close()
+
+
+def _load(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool):
+    where = f"image {row.get('image_id')} ({row.get('path')})"
+    fix = f"delete {MANIFEST_DIR}/{shard_name(row['shard_id'])}.parquet and run generate again to remake the shard"
+    try:
+        data = _read_bytes(out_dir, row, tars)
+    except (OSError, KeyError, tarfile.TarError) as exc:
+        raise DataError(f"{where} is missing or unreadable ({type(exc).__name__})", fix) from None
+    if verify and _io.sha256_bytes(data) != row["sha256"]:
+        raise DataError(f"{where} does not match its sha256 in the manifest (corrupt or replaced)", fix)
+    try:
+        return _decode(data, where)
+    except Exception as exc:  # PIL raises many types for a bad file
+        raise DataError(f"{where} cannot be decoded ({type(exc).__name__})", fix) from None
+
+
+def iter_images(out_dir: str | Path, table=None, *, verify: bool = True,
+                errors: Literal["skip", "raise"] = "skip") -> Iterator[tuple[dict[str, Any], Any]]:
+    """Yield ``(row, PIL image)`` for each manifest row (default: all complete shards), in table order.
+
+    A missing, corrupt or altered image is reported (a warning naming it and the fix) and skipped, never passed on;
+    with ``errors="raise"`` it raises DataError instead.
+    """
+    if errors not in ("skip", "raise"):
+        raise ValueError(f"errors must be 'skip' or 'raise', got {errors!r}")
+    out_dir = Path(out_dir)
+    if table is None:
+        table = read_manifest(out_dir)
+    tars = _TarCache()
+    try:
+        for batch in table.to_batches(max_chunksize=1024):
+            for row in batch.to_pylist():
+                try:
+                    img = _load(out_dir, row, tars, verify)
+                except DataError as exc:
+                    if errors == "raise":
+                        raise
+                    log.warning("skipping %s", exc)
+                    continue
+                yield row, img
+    finally:
+        tars.close()

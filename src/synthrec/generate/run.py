@@ -1,0 +1,181 @@
+"""``generate``: prompts in, shards of images plus manifests out; resumable and deterministic.
+
+Order of work: validate and plan everything (no model loaded yet), write or check ``plan.json``, skip complete
+shards, load the generator only if something is left to do, then let the executor make the remaining shards.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import ConfigError, DataError
+from .backends import create_generator_from_config, parse_spec
+from .backends.base import Generator
+from .executors import get_executor
+from .manifest import IMAGES_DIR, MANIFEST_DIR, complete_shards, manifest_path
+from .plan import RealGuidance, cut_shards, load_prompts, plan_work, prompts_fingerprint
+from .runfolder import make_plan, prepare_folder
+from .shards import ShardJob
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GenerateResult:
+    out_dir: Path
+    num_units: int                 # images the plan asks for
+    num_shards: int
+    num_images: int                # images in complete shards now
+    shards_complete: list[int]     # ids of complete shards now
+    shards_made: list[int]         # made by this call
+    shards_skipped: list[int]      # complete before this call
+    seconds: float
+    manifests: list[Path] = field(default_factory=list)
+    num_images_made: int = 0       # images made by this call
+
+    @property
+    def complete(self) -> bool:
+        return len(self.shards_complete) == self.num_shards
+
+    @property
+    def images_per_second(self) -> float:
+        made = self.num_images_made
+        return made / self.seconds if self.seconds > 0 else 0.0
+
+
+def _class_folders(class_ids: Sequence[int], labels, out_dir: Path) -> dict[int, str]:
+    """ImageFolder sub-folders: ``labels.unique_dirnames`` of the class names (numeric prefix keeps them unique)."""
+    from ..labels import LabelSpace, unique_dirnames
+
+    names = None
+    if labels is not None:
+        names = list(labels.names) if isinstance(labels, LabelSpace) else [str(n) for n in labels]
+    else:
+        for candidate in (out_dir / "labels.json", out_dir.parent / "labels.json"):
+            if candidate.is_file():
+                names = list(LabelSpace.load(candidate).names)
+                break
+    n = max(class_ids) + 1
+    if names is None:
+        log.warning("generate: no class names given for the ImageFolder; folders are named by class id "
+                    "(pass labels= to name them)")
+        names = [f"class{i}" for i in range(n)]
+    elif len(names) < n:
+        raise DataError(f"the prompts use class id {n - 1} but the label space has {len(names)} classes",
+                        "make the prompts from the same label space")
+    folders = unique_dirnames(names)
+    return {cid: folders[cid] for cid in sorted(set(class_ids))}
+
+
+def _plan_settings(cfg, run_seed: int, prompts, guidance: RealGuidance | None, folders: dict[int, str] | None):
+    from .backends.diffusers import resolve_dtype
+
+    settings: dict[str, Any] = {
+        "generator": cfg.generator, "steps": cfg.steps, "guidance_scale": cfg.guidance_scale,
+        "height": cfg.height, "width": cfg.width, "scheduler": cfg.scheduler,
+        "dtype": "fp32" if (parse_spec(cfg.generator)[0] == "glyph" and cfg.dtype == "auto")
+        else resolve_dtype(cfg.dtype, cfg.device),
+        "images_per_prompt": cfg.images_per_prompt, "shard_size": cfg.shard_size, "format": cfg.format,
+        "image_format": cfg.image_format, "run_seed": int(run_seed), "prompts_sha256": prompts_fingerprint(prompts),
+        "real_guidance": guidance.fingerprint() if guidance is not None else None,
+    }
+    if folders is not None:
+        settings["class_folders"] = {str(k): v for k, v in folders.items()}
+    return settings
+
+
+def _check_generator(generator: Generator, cfg, plan_settings: dict[str, Any]) -> None:
+    """A ready generator must match the config, or the plan (and the manifest) would describe other images."""
+    s = generator.settings
+    checks = [("generator", generator.generator_id, cfg.generator), ("steps", s.get("steps"), cfg.steps),
+              ("guidance_scale", s.get("guidance_scale"), cfg.guidance_scale),
+              ("dtype", s.get("dtype"), plan_settings["dtype"])]
+    if cfg.height is not None:
+        checks.append(("height", s.get("height"), cfg.height))
+    if cfg.width is not None:
+        checks.append(("width", s.get("width"), cfg.width))
+    if cfg.scheduler is not None:
+        checks.append(("scheduler", s.get("scheduler"), cfg.scheduler))
+    for key, have, want in checks:
+        if have != want:
+            raise ConfigError(f"the generator passed to generate() has {key}={have!r} but the config says {want!r}",
+                              "create it with create_generator_from_config(cfg), or pass generator=None")
+
+
+def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Generator | None = None,
+             stop_after_shards: int | None = None, init_images: RealGuidance | None = None, progress: bool = True,
+             *, labels=None, overwrite: bool = False) -> GenerateResult:
+    """Make every image the prompts and ``cfg`` (a GenerateConfig) ask for, in shards under ``out_dir``.
+
+    Args:
+        prompts: a pyarrow Table (class_id, prompt_id, text, ...), a prompts.parquet path, or a list of dicts.
+        run_seed: every image's seed derives from it and the image's (class, prompt, index).
+        generator: a ready generator (else one is loaded from ``cfg`` when there is work to do).
+        stop_after_shards: make at most this many new shards, then return (the rest resume on the next call).
+        init_images: Real Guidance: real shots per class and the img2img strength.
+        labels: class names (a LabelSpace or a list) for ImageFolder sub-folders; default: ``labels.json`` next to
+            or above ``out_dir``, else folders named by class id.
+        overwrite: delete an earlier run's plan, images and manifests in ``out_dir`` first.
+    """
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    if stop_after_shards is not None and stop_after_shards < 0:
+        raise ConfigError(f"stop_after_shards is {stop_after_shards}", "give a count >= 0, or None for all")
+    table = load_prompts(prompts)
+    units = plan_work(table, cfg.images_per_prompt, run_seed, guidance=init_images)
+    shards = cut_shards(units, cfg.shard_size)
+    folders = _class_folders([u.class_id for u in units], labels, out_dir) if cfg.format == "imagefolder" else None
+    settings = _plan_settings(cfg, run_seed, table, init_images, folders)
+    if generator is not None:
+        _check_generator(generator, cfg, settings)
+    if cfg.executor == "ray":
+        from .executors.ray import _import_ray
+
+        _import_ray()  # fail before touching the folder
+    prepare_folder(out_dir, make_plan(settings, len(shards), len(units)), overwrite=overwrite)
+
+    done_before = [i for i in complete_shards(out_dir) if i < len(shards)]
+    todo = [s for s in shards if s.shard_id not in set(done_before)]
+    if stop_after_shards is not None:
+        todo = todo[:stop_after_shards]
+    log.info("generate: %d images (%d prompts x %d) in %d shards of up to %d; %d complete, %d to make now",
+             len(units), table.num_rows, cfg.images_per_prompt, len(shards), cfg.shard_size, len(done_before),
+             len(todo))
+    log.info("generate: %s -> %s (%s, %s), manifests in %s", cfg.generator, out_dir / IMAGES_DIR, cfg.format,
+             cfg.image_format, out_dir / MANIFEST_DIR)
+
+    made = []
+    if todo:
+        job = ShardJob(out_dir=str(out_dir), generator_spec=cfg.generator,
+                       generator_kwargs=dict(device=cfg.device, dtype=cfg.dtype, steps=cfg.steps,
+                                             guidance_scale=cfg.guidance_scale, height=cfg.height, width=cfg.width,
+                                             scheduler=cfg.scheduler),
+                       batch_size=cfg.batch_size, format=cfg.format, image_format=cfg.image_format,
+                       class_folders=folders or {})
+        run = get_executor(cfg.executor)
+        if generator is None and cfg.executor == "local":
+            from .executors.local import worker_devices
+
+            if len(worker_devices(cfg.device, cfg.num_workers)[:len(todo)]) <= 1:
+                generator = create_generator_from_config(cfg)
+        try:
+            made = run(job, todo, generator=generator, num_workers=cfg.num_workers, progress=progress)
+        except BaseException:
+            n = len(complete_shards(out_dir))
+            log.warning("generate: stopped with %d of %d shards complete in %s; run the same command again to "
+                        "resume (finished shards are kept)", n, len(shards), out_dir)
+            raise
+
+    complete = [i for i in complete_shards(out_dir) if i < len(shards)]
+    sizes = {s.shard_id: len(s.units) for s in shards}
+    result = GenerateResult(
+        out_dir=out_dir, num_units=len(units), num_shards=len(shards),
+        num_images=sum(sizes[i] for i in complete), shards_complete=complete,
+        shards_made=[r.shard_id for r in made], shards_skipped=done_before, seconds=time.perf_counter() - t0,
+        manifests=[manifest_path(out_dir, i) for i in complete], num_images_made=sum(r.num_images for r in made))
+    log.info("generate: %d new images in %.1f s (%.2f images/s); %d of %d shards complete", result.num_images_made,
+             result.seconds, result.images_per_second, len(complete), len(shards))
+    return result
