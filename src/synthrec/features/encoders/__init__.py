@@ -1,0 +1,5 @@
+"""Image-text encoders behind one interface; ``create_encoder(spec)`` builds them (see ``factory``)."""
+from .base import ImageTextEncoder
+from .factory import ENCODERS, create_encoder, list_encoder_prefixes, register_encoder
+
+__all__ = ["ENCODERS", "ImageTextEncoder", "create_encoder", "list_encoder_prefixes", "register_encoder"]

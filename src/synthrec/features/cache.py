@@ -1,0 +1,246 @@
+"""A feature cache keyed by content: (encoder fingerprint, image sha256), never by a dataset or split name.
+
+The authors' cache was ``{cache_dir}/{DatasetClass}/{split}``, so switching RN50 and ViT-B/16 or regenerating the
+images silently reused stale features (METHOD.md §8.1.6). Here a key changes whenever the encoder's weights,
+preprocessing or precision change (the fingerprint) or any byte of an image changes (its sha256).
+
+Layout: ``<cache_dir>/<fingerprint[:32]>/encoder.json`` plus chunks ``chunk-<id>.safetensors`` (a float32
+``features`` matrix) each with its index ``chunk-<id>.parquet`` (sha256, row). A chunk's parquet is written after
+its tensors, atomically, so it marks the chunk complete; writers never touch each other's files, so two processes
+may fill one cache at once (at worst both encode the same image).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import torch
+from PIL import Image
+
+from .. import _io
+from ..errors import DataError
+from .encoders.base import ImageTextEncoder
+
+log = logging.getLogger(__name__)
+
+ImageLoader = Callable[[], Image.Image]
+Item = tuple[str, ImageLoader]  # (sha256 of the image's content, a callable returning the decoded image)
+CHUNK_ROWS = 16384
+
+
+def image_sha256(image: Image.Image) -> str:
+    """A content key for an image held in memory (no file bytes to hash): mode, size and pixels."""
+    h = hashlib.sha256(f"{image.mode}:{image.size[0]}x{image.size[1]}:".encode())
+    h.update(image.tobytes())
+    return h.hexdigest()
+
+
+class FileImage:
+    """A loader for an image file that names the file in errors and decodes it fully (lazy PIL hides truncation)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.source = str(self.path)
+
+    def __call__(self) -> Image.Image:
+        with Image.open(self.path) as im:
+            im.load()
+            return im.copy()
+
+    def __repr__(self) -> str:
+        return f"FileImage({self.source!r})"
+
+
+class InMemoryImage:
+    def __init__(self, image: Image.Image, source: str = "<in memory>"):
+        self.image = image
+        self.source = source
+
+    def __call__(self) -> Image.Image:
+        return self.image
+
+
+class FeatureCache:
+    """The cached features of one encoder (one fingerprint)."""
+
+    def __init__(self, cache_dir: str | os.PathLike, encoder: ImageTextEncoder):
+        self.folder = Path(cache_dir) / encoder.fingerprint[:32]
+        self.fingerprint = encoder.fingerprint
+        self.embed_dim = int(encoder.embed_dim)
+        self._index: dict[str, tuple[str, int]] = {}
+        self._seen_files: set[str] = set()
+        self._check_or_write_meta(encoder)
+
+    def _check_or_write_meta(self, encoder: ImageTextEncoder) -> None:
+        meta = self.folder / "encoder.json"
+        if meta.is_file():
+            data = _io.read_json(meta)
+            if data.get("fingerprint") != self.fingerprint or data.get("embed_dim") != self.embed_dim:
+                raise DataError(f"feature cache folder {self.folder} belongs to another encoder",
+                                "delete that folder or use another cache_dir")
+            return
+        _io.write_json(meta, {"fingerprint": self.fingerprint, "encoder_id": encoder.encoder_id,
+                              "embed_dim": self.embed_dim})
+
+    def refresh(self) -> None:
+        if not self.folder.is_dir():
+            return
+        for path in sorted(self.folder.glob("chunk-*.parquet")):
+            if path.name in self._seen_files:
+                continue
+            table = _io.read_parquet(path).to_pydict()
+            for sha, row in zip(table["sha256"], table["row"]):
+                self._index[sha] = (path.stem, int(row))
+            self._seen_files.add(path.name)
+
+    def contains(self, sha: str) -> bool:
+        return sha in self._index
+
+    def missing(self, shas: Iterable[str]) -> list[str]:
+        self.refresh()
+        return [s for s in dict.fromkeys(shas) if s not in self._index]
+
+    def get(self, shas: Sequence[str]) -> torch.Tensor:
+        """Features for ``shas`` (all must be cached), in order, as an (N, D) float32 tensor."""
+        from safetensors.torch import load_file
+
+        out = torch.empty(len(shas), self.embed_dim, dtype=torch.float32)
+        by_chunk: dict[str, tuple[list[int], list[int]]] = {}
+        for i, sha in enumerate(shas):
+            chunk, row = self._index[sha]
+            dst, src = by_chunk.setdefault(chunk, ([], []))
+            dst.append(i)
+            src.append(row)
+        for chunk, (dst, src) in by_chunk.items():
+            feats = load_file(str(self.folder / f"{chunk}.safetensors"))["features"]
+            out[torch.tensor(dst)] = feats[torch.tensor(src)]
+        return out
+
+    def put(self, shas: Sequence[str], feats: torch.Tensor) -> None:
+        from safetensors.torch import save_file
+
+        if len(shas) != len(feats):
+            raise ValueError(f"{len(shas)} keys for {len(feats)} feature rows")
+        for start in range(0, len(shas), CHUNK_ROWS):
+            part, block = list(shas[start:start + CHUNK_ROWS]), feats[start:start + CHUNK_ROWS]
+            chunk = "chunk-" + hashlib.sha256("\n".join(part).encode()).hexdigest()[:24]
+            with _io.atomic_path(self.folder / f"{chunk}.safetensors") as tmp:
+                save_file({"features": block.detach().to(torch.float32).contiguous()}, str(tmp))
+            _io.write_parquet(self.folder / f"{chunk}.parquet", {"sha256": part, "row": list(range(len(part)))})
+            for row, sha in enumerate(part):
+                self._index[sha] = (chunk, row)
+            self._seen_files.add(f"{chunk}.parquet")
+
+
+@dataclass
+class EncodeResult:
+    """Features of every item in order; rows of items that failed to load are NaN and listed in ``failed``."""
+
+    features: torch.Tensor
+    failed: dict[int, str] = field(default_factory=dict)
+    n_encoded: int = 0
+
+    @property
+    def ok(self) -> torch.Tensor:
+        mask = torch.ones(len(self.features), dtype=torch.bool)
+        if self.failed:
+            mask[torch.tensor(sorted(self.failed))] = False
+        return mask
+
+
+def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: str | os.PathLike | None, *,
+                 batch_size: int = 256, num_workers: int | None = None, on_error: str = "raise",
+                 flush_rows: int = CHUNK_ROWS, progress: bool = True, desc: str = "encoding images") -> EncodeResult:
+    """Features of ``items`` through the cache: only images missing from it are decoded and encoded, in batches.
+
+    ``on_error="raise"`` stops with a :class:`DataError` naming the first undecodable image; ``"skip"`` logs every
+    one (with its file) and reports it in ``EncodeResult.failed``, its row left NaN so it can never pass as data.
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    shas = [sha for sha, _ in items]
+    first: dict[str, int] = {}
+    for i, sha in enumerate(shas):
+        first.setdefault(sha, i)
+    cache = FeatureCache(cache_dir, encoder) if cache_dir is not None else None
+    todo = cache.missing(first) if cache is not None else list(first)
+    fresh: dict[str, torch.Tensor] = {}
+    bad: dict[str, str] = {}
+    pending_keys: list[str] = []
+    pending: list[torch.Tensor] = []
+    for keys, feats, errors in _encode_stream(encoder, [(s, items[first[s]][1]) for s in todo], batch_size,
+                                              num_workers, progress, desc):
+        for sha, msg in errors.items():
+            if on_error == "raise":
+                raise DataError(f"cannot decode image {msg}", "remove or replace the file, then run again")
+            log.warning("skipping undecodable image %s", msg)
+            bad[sha] = msg
+        if cache is None:
+            fresh.update(zip(keys, feats))
+            continue
+        pending_keys.extend(keys)
+        pending.append(feats)
+        if len(pending_keys) >= flush_rows:  # bounded loss on a crash: finished chunks stay in the cache
+            cache.put(pending_keys, torch.cat(pending))
+            pending_keys, pending = [], []
+    if cache is not None and pending_keys:
+        cache.put(pending_keys, torch.cat(pending))
+
+    out = torch.full((len(items), int(encoder.embed_dim)), float("nan"))
+    good_rows = [i for i, s in enumerate(shas) if s not in bad]
+    if good_rows:
+        good_shas = [shas[i] for i in good_rows]
+        feats = cache.get(good_shas) if cache is not None else torch.stack([fresh[s] for s in good_shas])
+        out[torch.tensor(good_rows)] = feats
+    failed = {i: bad[s] for i, s in enumerate(shas) if s in bad}
+    return EncodeResult(out, failed, n_encoded=len(todo) - len(bad))
+
+
+def encode_with_cache(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: str | os.PathLike | None,
+                      batch_size: int = 256, **kw) -> torch.Tensor:
+    """(N, D) float32 L2-normalised features of ``items``; an undecodable image raises :class:`DataError`."""
+    return encode_items(encoder, items, cache_dir, batch_size=batch_size, on_error="raise", **kw).features
+
+
+def _load_one(encoder: ImageTextEncoder, sha: str, loader: ImageLoader):
+    try:
+        return encoder.preprocess(loader()), None
+    except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError, ... on broken files
+        source = getattr(loader, "source", None) or f"with sha256 {sha[:16]}"
+        return None, f"{source} ({' '.join(str(exc).split()) or type(exc).__name__})"
+
+
+def _encode_stream(encoder, todo, batch_size, num_workers, progress, desc):
+    """Yield (keys, features, errors) per batch; the next batch decodes in threads while this one encodes."""
+    if not todo:
+        return
+    from tqdm.auto import tqdm
+
+    workers = num_workers or min(8, os.cpu_count() or 1)
+    starts = list(range(0, len(todo), batch_size))
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool, \
+            tqdm(total=len(todo), desc=desc, unit="img", disable=not progress or None, leave=False) as bar:
+        def submit(start):
+            return [(sha, pool.submit(_load_one, encoder, sha, ld)) for sha, ld in todo[start:start + batch_size]]
+
+        queued = submit(starts[0])
+        for n, _ in enumerate(starts):
+            current = queued
+            if n + 1 < len(starts):
+                queued = submit(starts[n + 1])
+            keys, tensors, errors = [], [], {}
+            for sha, fut in current:
+                tensor, err = fut.result()
+                if err is None:
+                    keys.append(sha)
+                    tensors.append(tensor)
+                else:
+                    errors[sha] = err
+            feats = encoder.encode_pixels(torch.stack(tensors)) if tensors else torch.zeros(0, encoder.embed_dim)
+            bar.update(len(current))
+            yield keys, feats, errors
