@@ -170,40 +170,70 @@ def _run_generate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
     from .prompts import read_prompts
 
     prompts = read_prompts(_stages.stage_dir(cfg.run_dir, "prompts") / "prompts.parquet")
-    result = generate(prompts, cfg.generate, folder, run_seed=cfg.seed)
+    result = generate(prompts, cfg.generate, folder, run_seed=cfg.seed, labels=labels)
     return {"images": getattr(result, "num_images", None)}
 
 
 def _run_filter(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
+    from ._generated import generated_items
     from .filter import run_filter
 
-    gen_dir = _stages.stage_dir(cfg.run_dir, "generate")
+    items = generated_items(_stages.stage_dir(cfg.run_dir, "generate"))
+    if not items:
+        raise DataError("the generate stage produced no images", "check generate.images_per_prompt and the prompts")
     template = cfg.filter.template or head_templates(cfg)[0]
-    result = run_filter(gen_dir, labels.names, encoder=get_encoder(filter_encoder_spec(cfg), cfg.train.device),
-                        cfg=cfg.filter, out_dir=folder, templates=[template], seed=cfg.seed,
-                        cache_dir=feature_cache_dir(cfg))
-    return {"kept": getattr(result, "num_kept", None)}
+    result = run_filter(items, labels.names, cfg.filter, folder, seed=cfg.seed,
+                        encoder=get_encoder(filter_encoder_spec(cfg), cfg.train.device),
+                        cache_dir=feature_cache_dir(cfg), templates=[template])
+    return {"kept": len(result.kept), "images": len(items)}
 
 
 def _run_train(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
-    from .train import train_stage
+    from ._generated import generated_items
+    from .features import encode_with_cache
+    from .filter.items import cache_items
+    from .train import train_head, zero_shot_weights
 
-    result = train_stage(run_dir=Path(cfg.run_dir), classnames=labels.names, templates=head_templates(cfg),
-                         encoder=get_encoder(cfg.train.encoder, cfg.train.device), cfg=cfg.train,
-                         use_filter=cfg.filter.enabled, out_dir=folder, seed=cfg.seed,
-                         cache_dir=feature_cache_dir(cfg))
-    return {"images": getattr(result, "num_images", None)}
+    selection = _io.read_parquet(_stages.stage_dir(cfg.run_dir, "filter") / "selection.parquet")
+    if selection.num_rows == 0:
+        raise DataError("the filter kept no images, so there is nothing to train on",
+                        "lower filter.threshold, set filter.enabled: false, or generate more images")
+    manifest = _manifest_rows(cfg, selection.column("image_id"))
+    items = generated_items(_stages.stage_dir(cfg.run_dir, "generate"), manifest)
+    encoder = get_encoder(cfg.train.encoder, cfg.train.device)
+    features = encode_with_cache(encoder, cache_items(items), feature_cache_dir(cfg),
+                                 batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
+    templates = head_templates(cfg)
+    init = zero_shot_weights(encoder, labels.names, templates)
+    meta = {"classnames": list(labels.names), "templates": templates, "encoder_id": encoder.encoder_id,
+            "encoder_fingerprint": encoder.fingerprint}
+    result = train_head(features, [it.class_id for it in items], init, cfg.train, seed=cfg.seed, head_meta=meta)
+    result.save(folder)
+    return {"images": len(items)}
+
+
+def _manifest_rows(cfg: RunConfig, image_ids):
+    import pyarrow.compute as pc
+
+    from .generate import read_manifest
+
+    table = read_manifest(_stages.stage_dir(cfg.run_dir, "generate"))
+    return table.filter(pc.is_in(table.column("image_id"), value_set=image_ids))
 
 
 def _run_evaluate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
-    from .evaluate import evaluate_stage
+    from .evaluate import evaluate_heads
+    from .train import ClassifierHead, zero_shot_head
 
     dataset = load_test_set(cfg, labels)
-    metrics = evaluate_stage(encoder=get_encoder(cfg.train.encoder, cfg.train.device), dataset=dataset,
-                             classnames=labels.names, templates=head_templates(cfg),
-                             train_dir=_stages.stage_dir(cfg.run_dir, "train"), out_dir=folder,
-                             cache_dir=feature_cache_dir(cfg))
-    return {"tuned_top1": metrics.get("tuned", {}).get("top1") if isinstance(metrics, dict) else None}
+    encoder = get_encoder(cfg.train.encoder, cfg.train.device)
+    heads = {"baseline": zero_shot_head(encoder, labels.names, head_templates(cfg)),
+             "tuned": ClassifierHead.load(_stages.stage_dir(cfg.run_dir, "train"))}
+    metrics = evaluate_heads(encoder, heads, dataset, labels.names, feature_cache_dir(cfg), cfg=cfg.evaluate)
+    src = _evaluate_source(cfg)
+    metrics["test_set"] = src.get("image_folder") or f"{src['dataset']}:{getattr(dataset, 'split', '') or 'test'}"
+    _io.write_json(folder / "metrics.json", metrics)
+    return {name: h["top1"] for name, h in metrics["heads"].items()}
 
 
 def _run_fewshot(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:

@@ -62,59 +62,60 @@ def _read_labels(run_dir: Path) -> list[str]:
     return [c["name"] for c in data["classes"]] if data else []
 
 
+def _heads(metrics: dict) -> dict:
+    return metrics.get("heads", {}) if metrics else {}
+
+
 def _results_section(metrics: dict | None, labels: list[str]) -> tuple[str, str]:
-    if not metrics:
+    heads = _heads(metrics)
+    if not heads:
         note = "No evaluation yet: the run has no test set configured, or the evaluate stage has not run."
         return f"<h2>Results</h2><p class=\"note\">{note}</p>", f"## Results\n\n{note}\n"
-    heads = [h for h in ("baseline", "tuned") if h in metrics]
-    rows = [[h, H.fmt_pct(metrics[h].get("top1")), metrics[h].get("n", metrics.get("n_test", ""))] for h in heads]
-    if len(heads) == 2:
-        delta = metrics["tuned"]["top1"] - metrics["baseline"]["top1"]
+    rows = [[name, H.fmt_pct(h.get("top1")), h.get("n", "")] for name, h in heads.items()]
+    if "baseline" in heads and "tuned" in heads:
+        delta = heads["tuned"]["top1"] - heads["baseline"]["top1"]
         rows.append(["Δ (tuned − baseline)", f"{100 * delta:+.2f}", ""])
-    headers = ["model", "top-1 (%)", "test images"]
+    headers = ["head", "top-1 (%)", "test images"]
     src = metrics.get("test_set", "")
-    html = (f"<h2>Results</h2><p>Zero-shot CLIP head against the head tuned on synthetic images, on the real test "
-            f"set {H.esc(src)}. The tuned head is the final-epoch model (never chosen on the test set).</p>"
-            + H.table(headers, rows) + _per_class_plot(metrics, labels))
+    html = ("<h2>Results</h2><p>The zero-shot CLIP head (baseline) against the head tuned on synthetic images, on "
+            f"the real test set {H.esc(src)}. The tuned head is the final-epoch model, never one chosen on the test "
+            "set.</p>" + H.table(headers, rows) + _per_class_plot(heads, labels))
     md = f"## Results\n\nTest set: {src}\n\n" + H.md_table(headers, rows) + "\n"
-    per = _per_class_rows(metrics, labels)
+    per = _per_class_rows(heads, labels)
     if per:
         md += "\n### Per class top-1 (%)\n\n" + H.md_table(["class", *heads], per) + "\n"
     return html, md
 
 
-def _per_class_rows(metrics: dict, labels: list[str]) -> list[list]:
-    heads = [h for h in ("baseline", "tuned") if h in metrics and "per_class" in metrics[h]]
+def _per_class_rows(heads: dict, labels: list[str]) -> list[list]:
     if not heads:
         return []
-    names = labels or list(metrics[heads[0]]["per_class"])
-    return [[n, *[H.fmt_pct(_per_class(metrics[h], i, n)) for h in heads]] for i, n in enumerate(names)]
+    names = labels or list(next(iter(heads.values())).get("per_class", {}))
+    return [[n, *[H.fmt_pct(_per_class(h, n)) for h in heads.values()]] for n in names]
 
 
-def _per_class(head: dict, index: int, name: str):
-    per = head["per_class"]
-    if isinstance(per, dict):
-        return per.get(name, per.get(str(index)))
-    return per[index] if index < len(per) else None
+def _per_class(head: dict, name: str):
+    entry = head.get("per_class", {}).get(name)
+    return entry.get("top1") if isinstance(entry, dict) else entry
 
 
-def _per_class_plot(metrics: dict, labels: list[str]) -> str:
+def _per_class_plot(heads: dict, labels: list[str]) -> str:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    rows = _per_class_rows(metrics, labels)
+    rows = _per_class_rows(heads, labels)
     if not rows:
         return ""
-    heads = [h for h in ("baseline", "tuned") if h in metrics and "per_class" in metrics[h]]
     names = [r[0] for r in rows]
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(names) + 2), 3.4))
     width = 0.8 / len(heads)
-    for j, h in enumerate(heads):
-        vals = [100 * (_per_class(metrics[h], i, n) or 0) for i, n in enumerate(names)]
-        ax.bar(x + j * width - 0.4 + width / 2, vals, width, label=h)
-    ax.set_xticks(x, [n[:18] for n in names], rotation=60 if len(names) > 12 else 0, ha="right" if len(names) > 12
-                  else "center", fontsize=8)
+    for j, (hname, h) in enumerate(heads.items()):
+        vals = [100 * (_per_class(h, n) or 0) for n in names]
+        ax.bar(x + j * width - 0.4 + width / 2, vals, width, label=hname)
+    many = len(names) > 12
+    ax.set_xticks(x, [n[:18] for n in names], rotation=60 if many else 0, ha="right" if many else "center",
+                  fontsize=8)
     ax.set_ylabel("top-1 (%)")
     ax.set_ylim(0, 100)
     ax.legend(fontsize=8)

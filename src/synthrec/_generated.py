@@ -1,0 +1,35 @@
+"""Generated images (manifest rows) as items for the feature cache and the CLIP filter.
+
+The filter and the encoders decode in a thread pool, so each thread keeps its own open shard tar: rows arrive
+shard by shard, so a thread rarely re-opens a tar.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .filter.items import FilterItem
+from .generate import read_manifest
+from .generate.manifest import _load, _TarCache
+
+_local = threading.local()
+
+
+class _ManifestImage:
+    def __init__(self, out_dir: Path, row: dict):
+        self.out_dir, self.row = out_dir, row
+        self.source = f"{row['path']}:{row['image_id']}"
+
+    def __call__(self):
+        tars = getattr(_local, "tars", None)
+        if tars is None:
+            tars = _local.tars = _TarCache()
+        return _load(self.out_dir, self.row, tars, True)
+
+
+def generated_items(gen_dir: str | Path, table=None) -> list[FilterItem]:
+    """One :class:`FilterItem` per manifest row (all complete shards by default), keyed by the image's sha256."""
+    gen_dir = Path(gen_dir)
+    table = read_manifest(gen_dir) if table is None else table
+    return [FilterItem(r["image_id"], int(r["class_id"]), r["sha256"], _ManifestImage(gen_dir, r),
+                       f"{r['path']}:{r['image_id']}") for r in table.to_pylist()]
