@@ -1,0 +1,33 @@
+"""``synthrec glyph ...``: the offline glyph world's models."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .app import _setup_logging, friendly_errors
+
+app = typer.Typer(no_args_is_help=True, help="The offline glyph world: train its models from a seed.")
+
+
+@app.command()
+@friendly_errors
+def train(out: Optional[Path] = typer.Option(None, "--out", help="output folder (default: the package's weights)"),
+          seed: int = typer.Option(0, "--seed"),
+          only: Optional[str] = typer.Option(None, "--only", help="one part: clip, diffusion or le"),
+          quick: bool = typer.Option(False, "--quick", help="tiny models in seconds (a smoke test)")):
+    """Reproduce the shipped glyph-world weights (mini CLIP, diffusion pipeline, LE model) from a seed."""
+    _setup_logging()
+    from ..errors import ConfigError
+    from ..glyph import train as glyph_train
+
+    if only is not None and only not in glyph_train.PARTS:
+        raise ConfigError(f"unknown part {only!r}", f"use one of {', '.join(glyph_train.PARTS)}")
+    target = out or glyph_train.WEIGHTS_ROOT
+    if only:
+        info = glyph_train.train_part(only, target, seed=seed, quick=quick)
+    else:
+        info = glyph_train.train_all(target, seed=seed, quick=quick)
+    typer.echo(f"weights: {target}")
+    return info
