@@ -85,7 +85,7 @@ def _check_heads(heads: Mapping[str, ClassifierHead], encoder: ImageTextEncoder,
 
 
 def _accessor(data: Any, classnames: list[str]):
-    if isinstance(data, tuple) and len(data) == 2 and not hasattr(data, "classnames"):
+    if isinstance(data, tuple) and len(data) == 2 and not isinstance(data[0], tuple):
         images, labels = data
         if len(images) != len(labels):
             raise DataError(f"{len(images)} test images but {len(labels)} labels", "pass one label per image")

@@ -18,7 +18,8 @@ _MEAN = (0.48145466, 0.4578275, 0.40821073)
 _STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def build_tiny_open_clip(folder: str | Path, *, seed: int = 0, image_size: int = 32, embed_dim: int = 16) -> str:
+def build_tiny_open_clip(folder: str | Path, *, seed: int = 0, image_size: int = 32, embed_dim: int = 16,
+                         patch_size: int = 8) -> str:
     """An open_clip folder (``open_clip_config.json`` + ``open_clip_model.safetensors``); returns its spec."""
     import open_clip
     from safetensors.torch import save_file
@@ -26,7 +27,7 @@ def build_tiny_open_clip(folder: str | Path, *, seed: int = 0, image_size: int =
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model_cfg = {"embed_dim": embed_dim,
-                 "vision_cfg": {"image_size": image_size, "layers": 2, "width": 32, "patch_size": 8,
+                 "vision_cfg": {"image_size": image_size, "layers": 2, "width": 32, "patch_size": patch_size,
                                 "head_width": 16},
                  "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2}}
     preprocess_cfg = {"mean": list(_MEAN), "std": list(_STD), "interpolation": "bicubic", "resize_mode": "shortest"}

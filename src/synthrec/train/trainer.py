@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 
 from .. import _io
 from ..config.schema import TrainConfig
@@ -31,11 +32,12 @@ from ..errors import DataError
 from ..features.encoders._common import resolve_device
 from .head import ClassifierHead
 from .loop import EpochRecord, epoch_batches, fit, frozen_copy
-from .loss import soft_target_loss
+from .loss import soft_target_loss_from_probs, soft_targets
 from .schedule import decay_only_factor
 
 log = logging.getLogger(__name__)
 TRAIN_FILE = "train.json"
+_Q_CACHE_ELEMS = 1 << 28  # 1 GiB of float32 soft targets; above it they are recomputed per batch
 
 
 @dataclass
@@ -102,19 +104,27 @@ def train_head(features: torch.Tensor, labels: torch.Tensor | Sequence[int], ini
     log.info("training head: %d images, %d classes, %d epochs x %d steps on %s", n, k, cfg.epochs, steps_per_epoch,
              device)
 
+    # Features are frozen and un-augmented: normalise them once, not twice per step (student and teacher), and
+    # compute the teacher's soft targets once per image when they fit in memory.
+    xn = F.normalize(feats, dim=-1)
+    q_all = _all_soft_targets(teacher, xn, cfg.temperature) if teacher is not None and n * k <= _Q_CACHE_ELEMS \
+        else None
     generator = torch.Generator().manual_seed(int(seed))
 
     def batches(epoch: int):
         return epoch_batches(n, cfg.batch_size, generator, device)
 
     def loss_fn(idx: torch.Tensor):
-        x, target = feats[idx], y[idx]
-        logits = head(x)
+        x = xn[idx]
+        logits = head.linear(x)  # == head(x): x is already unit-norm
         if teacher is None:
-            return soft_target_loss(logits, None, target, sce_weight=0.0), len(idx)
-        with torch.no_grad():
-            teacher_logits = teacher(x)
-        return soft_target_loss(logits, teacher_logits, target, cfg.sce_weight, cfg.temperature), len(idx)
+            q = None
+        elif q_all is not None:
+            q = q_all[idx]
+        else:
+            with torch.no_grad():
+                q = soft_targets(teacher.linear(x), cfg.temperature)
+        return soft_target_loss_from_probs(logits, q, y[idx], cfg.sce_weight), len(idx)
 
     t0 = time.perf_counter()
     curve = fit(head, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch, batches=batches, loss_fn=loss_fn,
@@ -125,6 +135,11 @@ def train_head(features: torch.Tensor, labels: torch.Tensor | Sequence[int], ini
     return TrainResult(head=head.cpu(), curve=curve, config=cfg.model_dump(mode="json"), seed=int(seed),
                        n_per_class=counts, steps=total, steps_per_epoch=steps_per_epoch, decay_only_factor=factor,
                        device=str(device), seconds=seconds, meta={"initial_weight_norm": initial_norm})
+
+
+@torch.no_grad()
+def _all_soft_targets(teacher: ClassifierHead, xn: torch.Tensor, temperature: float) -> torch.Tensor:
+    return torch.cat([soft_targets(teacher.linear(chunk), temperature) for chunk in xn.split(16384)])
 
 
 def _check_inputs(features, labels, init_weights) -> tuple[torch.Tensor, torch.Tensor]:

@@ -125,14 +125,12 @@ def _check_arch(arch: str, spec: str) -> None:
     known = open_clip.list_models()
     if arch in known:
         return
-    if looks_like_path(arch) or not arch:
-        raise ModelLoadError(f"encoder spec {spec!r} names no existing folder or known architecture",
-                             "give a folder with open_clip_config.json and weights, or an arch/tag such as "
-                             f"{_EXAMPLE}")
     close = difflib.get_close_matches(arch, known, n=5, cutoff=0.5)
     hint = f"close matches: {_fmt(close)}" if close else "open_clip.list_models() lists them all"
-    raise ModelLoadError(f"unknown open_clip architecture {arch!r} in encoder spec {spec!r}",
-                         f"use a known architecture ({hint}), e.g. {_EXAMPLE}")
+    raise ModelLoadError(f"encoder spec {spec!r} names neither an existing folder nor a known open_clip "
+                         f"architecture ({arch!r})",
+                         f"use a known architecture ({hint}) with a tag, e.g. {_EXAMPLE}, or a folder with "
+                         "open_clip_config.json and weights")
 
 
 def _check_folder(folder: Path, spec: str) -> None:
