@@ -20,9 +20,9 @@ from .world import CLIP_NAME, LE_NAME, PIPELINE_NAME, WEIGHTS_ROOT
 PARTS = ("clip", "diffusion", "le", "cards")
 
 FULL = {
-    "clip": dict(steps=3000, n_images=150_000, eval_every=250),
+    "clip": dict(steps=2000, n_images=100_000, eval_every=250),
     "diffusion": dict(steps=2800, batch=128, grid_every=400, max_seconds=5700),
-    "le": dict(steps=2500),
+    "le": dict(steps=1500),
 }
 QUICK = {
     "clip": dict(steps=12, n_images=600, width=8, batch=64, eval_every=6),
