@@ -279,3 +279,26 @@ def run_report(target: str | Path) -> str:
     if not target.is_dir() or not (target / "config.yaml").is_file():
         raise RunFolderError(f"{str(target)!r} is not a synthrec run folder", "pass the run_dir of a config you ran")
     return str(write_report(target))
+
+
+def fork_run(src_run_dir: str | Path, dst_run_dir: str | Path, stages: tuple[str, ...]) -> None:
+    """Start ``dst_run_dir`` from the finished ``stages`` of another run (hard links where possible, else copies).
+
+    A forked stage is reused only if its key matches the new config; so trying other training settings on the same
+    images costs no regeneration, and a mismatch simply re-runs the stage.
+    """
+    import os
+    import shutil
+
+    src, dst = Path(src_run_dir), Path(dst_run_dir)
+    if dst.exists() and any(dst.iterdir()):
+        raise RunFolderError(f"cannot fork into {str(dst)!r}: it is not empty", "choose a new folder")
+    for stage in stages:
+        if _stages.read_marker(src, stage) is None:
+            raise RunFolderError(f"stage {stage!r} of {str(src)!r} is not finished", "run it before forking")
+        try:
+            shutil.copytree(_stages.stage_dir(src, stage), _stages.stage_dir(dst, stage), copy_function=os.link)
+        except OSError:
+            shutil.rmtree(_stages.stage_dir(dst, stage), ignore_errors=True)
+            shutil.copytree(_stages.stage_dir(src, stage), _stages.stage_dir(dst, stage))
+    shutil.copy2(src / "config.yaml", dst / "config.yaml")
