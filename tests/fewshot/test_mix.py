@@ -10,15 +10,19 @@ from synthrec.train import ClassifierHead
 
 
 def _data(n, k=3, d=8, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    centers = F.normalize(torch.randn(k, d, generator=g), dim=-1)
+    centers = F.normalize(torch.randn(k, d, generator=torch.Generator().manual_seed(0)), dim=-1)
+    g = torch.Generator().manual_seed(seed + 1)
     y = torch.arange(n) % k
     x = centers[y] + 0.3 * torch.randn(n, d, generator=g)
     return Features(x, y), centers
 
 
+def _noise(like, seed=5):
+    return torch.randn(like.shape, generator=torch.Generator().manual_seed(seed))
+
+
 def _head(centers):
-    return ClassifierHead.from_weights(10 * centers + 0.5 * torch.randn_like(centers))
+    return ClassifierHead.from_weights(10 * centers + 0.5 * _noise(centers))
 
 
 def test_mix_uses_both_loaders_at_the_configured_sizes():
@@ -42,7 +46,7 @@ def test_same_seed_same_head_and_training_helps():
     syn, centers = _data(600)
     real, _ = _data(12, seed=1)
     test, _ = _data(300, seed=2)
-    init = ClassifierHead.from_weights(10 * F.normalize(centers + 0.8 * torch.randn_like(centers), dim=-1))
+    init = ClassifierHead.from_weights(10 * F.normalize(centers + 0.8 * _noise(centers), dim=-1))
     a = tune(init, syn=syn, real=real, epochs=5, lr=1e-2, weight_decay=0.1, syn_batch_size=128, seed=1)
     b = tune(init, syn=syn, real=real, epochs=5, lr=1e-2, weight_decay=0.1, syn_batch_size=128, seed=1)
     assert torch.equal(a.head.linear.weight, b.head.linear.weight)
@@ -50,7 +54,7 @@ def test_same_seed_same_head_and_training_helps():
     def top1(head):
         return top1_report(head(test.feats).argmax(-1), test.labels, ["a", "b", "c"])["top1"]
 
-    assert top1(a.head) >= top1(init)
+    assert top1(a.head) > top1(init) + 0.02
 
 
 def test_real_only_and_phase_wise():

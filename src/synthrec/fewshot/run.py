@@ -39,6 +39,10 @@ STRATEGY_TITLES = {"none": "CT w. init (real only)", "B": "mix, B", "RF": "mix, 
                    "phase_syn_real": "phase syn→real (RG)", "phase_real_syn": "phase real→syn (RG)"}
 
 
+class NoSyntheticData(Exception):
+    """A strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""
+
+
 @dataclass
 class Shots:
     k: int
@@ -328,6 +332,8 @@ class FewShotRun:
             # CT on the shots alone, with CT's lr (the paper's phase-wise real phase uses the same 2e-3).
             return tune(zs_head, real=real, lr=fs.phase_lr, seed=seed, desc="CT w. init", **common), None
         syn_set = {"B": self.basic_set, "RF": lambda: self.rf_set(shots)}.get(strategy, lambda: self.rg_set(shots))()
+        if len(syn_set.labels) == 0:
+            raise NoSyntheticData(f"{strategy} left no synthetic images")
         syn = Features(syn_set.feats, syn_set.labels)
         if strategy in ("B", "RF", "RG"):
             return tune(zs_head, syn=syn, real=real, lr=fs.lr, seed=seed, desc=f"mix {strategy}", **common), syn_set
@@ -390,7 +396,15 @@ def _one_run(ctx: FewShotRun, strategy: str, shots: Shots, zs, test: Features, t
             return done
     except (OSError, ValueError):
         pass
-    res, syn = ctx.train(strategy, shots, zs)
+    try:
+        res, syn = ctx.train(strategy, shots, zs)
+    except NoSyntheticData as exc:
+        # Recorded, not raised: one empty filter result must not sink the other runs; the report shows a gap.
+        log.warning("few-shot: %s skipped: %s", name, exc)
+        out = {"key": key, "k": shots.k, "seed": shots.seed, "strategy": strategy, "top1": None, "per_class": {},
+               "skipped": str(exc), "n_real": len(shots.labels), "n_syn": 0}
+        _io.write_json(folder / RESULT_FILE, out)
+        return out
     report = _report(top1_report, res.head, test, ctx.names)
     res.head.meta.update({"classnames": ctx.names, "encoder_id": ctx.encoder.encoder_id,
                           "encoder_fingerprint": ctx.encoder.fingerprint, "kind": f"fewshot-{strategy}"})
@@ -442,7 +456,8 @@ def summarize(results: dict) -> dict[str, dict[int, float]]:
     """Mean top-1 over seeds, by strategy and k."""
     acc: dict[str, dict[int, list[float]]] = {}
     for r in results["runs"]:
-        acc.setdefault(r["strategy"], {}).setdefault(int(r["k"]), []).append(r["top1"])
+        if r["top1"] is not None:
+            acc.setdefault(r["strategy"], {}).setdefault(int(r["k"]), []).append(r["top1"])
     return {s: {k: sum(v) / len(v) for k, v in sorted(d.items())} for s, d in acc.items()}
 
 
