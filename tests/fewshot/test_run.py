@@ -43,7 +43,7 @@ def _cfg(world, run_dir, **fewshot):
     return validate_config({
         "run_dir": str(run_dir), "seed": 0, "labels": {"names": list(COLOURS)},
         "prompts": {"template": "a photo of a {c} square."},
-        "generate": {"generator": world["sd"], "steps": 4, "guidance_scale": 1.0, "batch_size": 8, "shard_size": 8,
+        "generate": {"generator": world["sd"], "steps": 2, "guidance_scale": 1.0, "batch_size": 8, "shard_size": 8,
                      "device": "cpu"},
         "train": {"encoder": world["clip"], "device": "cpu", "templates": ["a photo of a {c} square."]},
         "evaluate": {"image_folder": str(world["test"])},
