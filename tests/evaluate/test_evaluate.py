@@ -8,8 +8,8 @@ from PIL import Image
 from synthrec.config.schema import EvaluateConfig
 from synthrec.errors import DataError
 from synthrec.evaluate import evaluate_heads
-from synthrec.testing.tiny_clip import ColourEncoder, build_tiny_open_clip
 from synthrec.features import create_encoder
+from synthrec.testing.tiny_clip import ColourEncoder, build_tiny_open_clip
 from synthrec.train import ClassifierHead, zero_shot_head
 
 CLASSES = ["red", "green", "blue"]

@@ -167,3 +167,18 @@ def test_device_and_precision_choices(tiny_open_clip):
         create_encoder(tiny_open_clip, device="cpu", precision="fp16")
     with pytest.raises(ConfigError, match="precision"):
         create_encoder(tiny_open_clip, device="cpu", precision="fp8")
+
+
+def test_hub_ids_are_pinned_to_the_resolved_commit(monkeypatch):
+    import huggingface_hub
+
+    from synthrec.features.encoders.hf_clip import _hub_commit
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert _hub_commit("org/model", sha) == sha
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache",
+                        lambda repo, name, revision=None: f"/cache/models--org--model/snapshots/{sha}/{name}")
+    assert _hub_commit("org/model", None) == sha  # "main" moves; the fingerprint follows the commit it resolved to
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo, name, revision=None: None)
+    with pytest.raises(ModelLoadError, match="@<commit sha>"):
+        _hub_commit("org/model", None)

@@ -7,8 +7,15 @@ import torch
 from PIL import Image
 
 from synthrec.errors import DataError
-from synthrec.features import (FeatureCache, FileImage, InMemoryImage, create_encoder, encode_items,
-                               encode_with_cache, image_sha256)
+from synthrec.features import (
+    FeatureCache,
+    FileImage,
+    InMemoryImage,
+    create_encoder,
+    encode_items,
+    encode_with_cache,
+    image_sha256,
+)
 from synthrec.testing.tiny_clip import ColourEncoder
 
 

@@ -37,7 +37,7 @@ def _p(rgb, c, scale=10.0):
 
 
 def test_scores_selection_and_reports(folder, tmp_path, caplog):
-    root, items = folder
+    _, items = folder
     enc = ColourEncoder()
     out = tmp_path / "out"
     with caplog.at_level(logging.WARNING):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from synthrec.errors import ConfigError
-from synthrec.train import ClassifierHead, zero_shot_head, zero_shot_weights
 from synthrec.testing.tiny_clip import ColourEncoder
+from synthrec.train import ClassifierHead, zero_shot_head, zero_shot_weights
 
 
 class TableEncoder(ColourEncoder):

@@ -17,7 +17,7 @@ from PIL import Image
 
 from ..._io import stable_hash
 from ...errors import ModelLoadError
-from ._common import jsonable, dtype_of, folder_identity, looks_like_path, one_line
+from ._common import dtype_of, folder_identity, jsonable, looks_like_path, one_line
 from .base import ImageTextEncoder
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from ..._io import stable_hash
 from ...errors import ModelLoadError
-from ._common import jsonable, file_identity, folder_identity, looks_like_path, one_line
+from ._common import file_identity, folder_identity, jsonable, looks_like_path, one_line
 from .base import ImageTextEncoder
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,8 @@ def load_open_clip(target: str, *, spec: str, device: torch.device, precision: s
         tokenizer = open_clip.get_tokenizer(tokenizer_name)
     except Exception as exc:  # open_clip raises RuntimeError/ValueError/OSError for missing or broken weights
         raise ModelLoadError(f"cannot load open_clip model {spec!r} ({one_line(exc)})",
-                             "check the weights (a download needs the network; offline, point the spec at a local "
-                             f"weights file or folder), e.g. {_EXAMPLE}") from exc
+                             "check the network (a tag's weights are downloaded once) or, offline, point the spec at "
+                             "a local weights file (open_clip:<arch>/<file>) or folder") from exc
     if pretrained is not None and weights_file is None:
         # The downloaded file's content, not only the tag, so a re-published checkpoint never shares cache entries.
         identity["weights"] = file_identity(open_clip.download_pretrained(open_clip.get_pretrained_cfg(arch, weights)))
