@@ -98,14 +98,11 @@ class FewShotRun:
     # -- setup ------------------------------------------------------------------------------------------------------
     def _check_config(self) -> None:
         fs = self.fs
-        needs_syn = {"B", "RF", "RG"} & set(fs.strategies) or fs.baselines
         if not fs.strategies and not fs.baselines:
             raise ConfigError("fewshot has no strategies and no baselines", "list at least one, e.g. [none, RG]")
-        if ("RG" in fs.strategies or fs.baselines):
+        if "RG" in fs.strategies or fs.baselines:
             for k in fs.shots:
                 t_star_for(k, fs.t_star)  # a missing t* fails now, not after an hour of generation
-        if needs_syn and fs.images_per_class < 1:
-            raise ConfigError("fewshot.images_per_class is 0", "ask for at least one synthetic image per class")
 
     def zero_shot_head(self):
         from ..train import zero_shot_head
@@ -169,21 +166,24 @@ class FewShotRun:
                 labels.append(c)
                 images.append(image)
                 shas.append(sha)
-                files.append(paths[i] if paths is not None else self._shot_png(image, sha))
+                files.append(paths[i] if paths is not None else self._shot_png(image, sha, ids[i]))
         shots = Shots(k, seed, idx, labels, images, shas, files)
         write_shots(self.out / "shots", k, seed, {c: [i for i, _ in v] for c, v in picked.items()}, ids,
-                    classnames=self.names, sha256=dict(zip(idx, shas)))
+                    classnames=self.names, sha256=dict(zip(idx, shas)), files=dict(zip(idx, files)))
         from ..features import InMemoryImage
 
         items = [(s, InMemoryImage(im, ids[i])) for s, im, i in zip(shas, images, idx)]
         shots.feats = self.encode(items, f"few-shot: encoding {k}-shot real images")
         return shots
 
-    def _shot_png(self, image, sha: str) -> str:
-        """In-memory shots (built-in digits) become files, because Real Guidance's work units name a file."""
+    def _shot_png(self, image, sha: str, source: str) -> str:
+        """In-memory shots (built-in digits) become files, because Real Guidance's work units name a file; the
+        name carries the shot's id, so a manifest's ``source_shot`` says which real image it was."""
         import io
 
-        path = self.out / "shots" / "images" / f"{sha[:32]}.png"
+        from ..labels import safe_dirname
+
+        path = self.out / "shots" / "images" / f"{safe_dirname(source, 60)}-{sha[:16]}.png"
         if not path.is_file():
             buf = io.BytesIO()
             image.save(buf, format="PNG")

@@ -113,9 +113,10 @@ def shots_file(out_dir: str | Path, k: int, seed: int) -> Path:
 
 
 def write_shots(out_dir: str | Path, k: int, seed: int, shots: dict[int, list[int]], ids: Sequence[Hashable],
-                classnames: Sequence[str] | None = None, sha256: dict[int, str] | None = None) -> Path:
+                classnames: Sequence[str] | None = None, sha256: dict[int, str] | None = None,
+                files: dict[int, str] | None = None) -> Path:
     """The chosen shots as a JSON list, one entry per image: class, position in the real set, its id (file path or
-    dataset index) and, when known, the sha256 of its decoded pixels."""
+    dataset index) and, when known, the sha256 of its decoded pixels and the file Real Guidance read it from."""
     entries = []
     for c in sorted(shots):
         for i in shots[c]:
@@ -124,6 +125,8 @@ def write_shots(out_dir: str | Path, k: int, seed: int, shots: dict[int, list[in
                 e["class_name"] = classnames[c]
             if sha256 and i in sha256:
                 e["sha256"] = sha256[i]
+            if files and i in files:
+                e["file"] = str(files[i])
             entries.append(e)
     path = shots_file(out_dir, k, seed)
     _io.write_json(path, {"k": k, "seed": seed, "shots": entries})
