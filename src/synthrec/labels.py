@@ -110,6 +110,8 @@ def validate_class_names(names: Sequence[str]) -> None:
             raise LabelSpaceError(f"class {i} has an empty name", "remove the blank entry or give it a name")
         if n != n.strip():
             raise LabelSpaceError(f"class name {n!r} has leading or trailing spaces", "strip the spaces")
+        if set(n) <= {"."}:
+            raise LabelSpaceError(f"class name {n!r} is only dots", "give the class a real name")
         if "\x00" in n or any(unicodedata.category(ch) == "Cc" for ch in n):
             raise LabelSpaceError(f"class name {n!r} contains control characters", "remove them")
     seen: dict[str, int] = {}
