@@ -90,6 +90,7 @@ def test_corrupt_image_raises_or_is_reported(tmp_path):
     items = [(image_sha256(good), InMemoryImage(good)), ("0" * 64, FileImage(bad))]
     with pytest.raises(DataError, match="broken.png"):
         encode_with_cache(ColourEncoder(), items, tmp_path / "cache")
+    assert FeatureCache(tmp_path / "cache", ColourEncoder()).missing([items[0][0]]) == []  # good work is kept
     res = encode_items(ColourEncoder(), items, tmp_path / "cache", on_error="skip")
     assert list(res.failed) == [1] and "broken.png" in res.failed[1]
     assert torch.isnan(res.features[1]).all() and torch.isfinite(res.features[0]).all()

@@ -175,17 +175,19 @@ def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: st
     pending: list[torch.Tensor] = []
     for keys, feats, errors in _encode_stream(encoder, [(s, items[first[s]][1]) for s in todo], batch_size,
                                               num_workers, progress, desc):
+        if cache is None:
+            fresh.update(zip(keys, feats))
+        else:
+            pending_keys.extend(keys)
+            pending.append(feats)
         for sha, msg in errors.items():
             if on_error == "raise":
+                if cache is not None and pending_keys:  # what was encoded stays encoded for the next run
+                    cache.put(pending_keys, torch.cat(pending))
                 raise DataError(f"cannot decode image {msg}", "remove or replace the file, then run again")
             log.warning("skipping undecodable image %s", msg)
             bad[sha] = msg
-        if cache is None:
-            fresh.update(zip(keys, feats))
-            continue
-        pending_keys.extend(keys)
-        pending.append(feats)
-        if len(pending_keys) >= flush_rows:  # bounded loss on a crash: finished chunks stay in the cache
+        if cache is not None and len(pending_keys) >= flush_rows:  # a crash loses at most one chunk of work
             cache.put(pending_keys, torch.cat(pending))
             pending_keys, pending = [], []
     if cache is not None and pending_keys:
