@@ -86,6 +86,18 @@ def test_disabled_filter_keeps_every_decodable_unique_image(folder, tmp_path):
     res = run_filter(items, CLASSES, FilterConfig(enabled=False), tmp_path / "o", seed=0, encoder=ColourEncoder(),
                      progress=False)
     assert res.summary["n_kept"] == 5 and res.summary["threshold"] is None
+    assert set(res.selection.column("selected_by").to_pylist()) == {"unfiltered"}
+
+
+def test_scoring_in_slices_changes_nothing(folder, tmp_path, monkeypatch):
+    import synthrec.filter.run as filter_run
+
+    _, items = folder
+    whole = run_filter(items, CLASSES, FilterConfig(), tmp_path / "a", seed=0, encoder=ColourEncoder(), progress=False)
+    monkeypatch.setattr(filter_run, "_SLICE", 2)  # large runs are encoded and scored slice by slice
+    sliced = run_filter(items, CLASSES, FilterConfig(), tmp_path / "b", seed=0, encoder=ColourEncoder(),
+                        progress=False)
+    assert sliced.scores.equals(whole.scores)
 
 
 def test_real_encoder_batched_equals_one_at_a_time(folder, tmp_path):

@@ -3,7 +3,7 @@
 Writes, atomically and in this order, into ``out_dir``:
 
 * ``scores.parquet``: one row per image: image_id, class_id, sha256, source, p_true, p_max, argmax, duplicate,
-  kept, selected_by (threshold | random_subset | fill_to_cap | null), error (why an image could not be decoded).
+  kept, selected_by (threshold | random_subset | fill_to_cap | unfiltered | null), error (why an image could not be decoded).
 * ``filter.json``: the rule as applied (threshold as a number, cap, seed, encoder, prompts) and per-class counts.
 * ``selection.parquet``: the kept images: image_id, class_id, sha256, source, p_true, selected_by. Written last,
   so its presence marks a finished stage.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pyarrow as pa
 
 from .. import _io
@@ -35,6 +36,8 @@ from .score import Scores, score_features
 log = logging.getLogger(__name__)
 SCORES_FILE, SELECTION_FILE, SUMMARY_FILE = "scores.parquet", "selection.parquet", "filter.json"
 DEFAULT_TEMPLATE = "a photo of a {c}."
+UNFILTERED = "unfiltered"
+_SLICE = 65536
 
 
 @dataclass
@@ -65,14 +68,10 @@ def run_filter(items: Sequence[FilterItem], classnames: Sequence[str], cfg: Filt
     out_dir = Path(out_dir)
     log.info("filtering %d images over %d classes with %s; output in %s", len(items), k, encoder.encoder_id, out_dir)
 
-    encoded = encode_items(encoder, cache_items(items), cache_dir, batch_size=cfg.batch_size, on_error="skip",
-                           progress=progress, desc="filter: encoding images")
-    if encoded.failed:
-        log.warning("%d undecodable image(s) excluded; scores.parquet lists them in its error column",
-                    len(encoded.failed))
-    scores = score_features(encoded.features, [it.class_id for it in items],
-                            zero_shot_weights(encoder, classnames, prompts))
-    valid = encoded.ok.numpy()
+    scores, failed = _score_all(items, classnames, prompts, encoder, cache_dir, cfg.batch_size, progress)
+    if failed:
+        log.warning("%d undecodable image(s) excluded; scores.parquet lists them in its error column", len(failed))
+    valid = np.array([i not in failed for i in range(len(items))], dtype=bool)
     ids, shas = [it.image_id for it in items], [it.sha256 for it in items]
     if cfg.enabled:
         sel = select([it.class_id for it in items], scores.p_true, ids, shas, num_classes=k, seed=seed,
@@ -81,18 +80,35 @@ def run_filter(items: Sequence[FilterItem], classnames: Sequence[str], cfg: Filt
     else:
         sel = select([it.class_id for it in items], scores.p_true, ids, shas, num_classes=k, seed=seed,
                      threshold=-1.0, dedup=cfg.dedup, valid=valid)
+        sel.selected_by = [UNFILTERED if kept else None for kept in sel.kept]
 
-    scores_table = _scores_table(items, scores, sel, encoded.failed)
+    scores_table = _scores_table(items, scores, sel, failed)
     kept = [i for i in range(len(items)) if sel.kept[i]]
     selection_table = scores_table.take(pa.array(kept, type=pa.int64())).select(
         ["image_id", "class_id", "sha256", "source", "p_true", "selected_by"])
-    summary = _summary(items, classnames, cfg, sel, encoded.failed, encoder, prompts, seed)
+    summary = _summary(items, classnames, cfg, sel, failed, encoder, prompts, seed)
     _io.write_parquet(out_dir / SCORES_FILE, scores_table)
     _io.write_json(out_dir / SUMMARY_FILE, summary)
     _io.write_parquet(out_dir / SELECTION_FILE, selection_table)
     log.info("kept %d of %d images (threshold %.4g); wrote %s", len(kept), len(items), sel.threshold,
              out_dir / SELECTION_FILE)
     return FilterResult(kept=kept, scores=scores_table, selection=selection_table, summary=summary)
+
+
+def _score_all(items, classnames, prompts, encoder, cache_dir, batch_size, progress) -> tuple[Scores, dict[int, str]]:
+    """Scores of all items, encoded through the cache slice by slice so features of millions of images never sit in
+    memory at once (2M x 1024 float32 would be 8 GB)."""
+    weights = zero_shot_weights(encoder, classnames, prompts)
+    parts, failed = [], {}
+    for start in range(0, len(items), _SLICE):
+        part = items[start:start + _SLICE]
+        encoded = encode_items(encoder, cache_items(part), cache_dir, batch_size=batch_size, on_error="skip",
+                               progress=progress, desc="filter: encoding images")
+        failed.update({start + i: msg for i, msg in encoded.failed.items()})
+        parts.append(score_features(encoded.features, [it.class_id for it in part], weights))
+    if not parts:
+        return Scores(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)), failed
+    return Scores(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("p_true", "p_max", "argmax"))), failed
 
 
 def _resolve_encoder(encoder, cfg: FilterConfig) -> ImageTextEncoder:
