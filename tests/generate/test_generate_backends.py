@@ -12,7 +12,7 @@ from synthrec.errors import ConfigError, ModelLoadError
 from synthrec.generate import create_generator, list_generator_backends
 from synthrec.generate.backends import parse_spec
 
-from conftest import GUIDANCE, STEPS
+STEPS, GUIDANCE = 2, 3.0  # as the tiny_generator fixture (conftest.py) makes it
 
 
 def _px(img) -> np.ndarray:
@@ -142,3 +142,39 @@ def test_glyph_without_its_module_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "synthrec.glyph.pipeline", None)  # import now raises ImportError
     with pytest.raises(ModelLoadError, match="glyph world's pipeline is not available"):
         create_generator("glyph", device="cpu", steps=3, guidance_scale=2.0)
+
+
+def test_pipeline_family_without_img2img_is_a_clear_error():
+    from diffusers import DDPMPipeline, DDPMScheduler, UNet2DModel
+
+    from synthrec.generate.backends.diffusers import DiffusersGenerator
+
+    unet = UNet2DModel(sample_size=8, block_out_channels=(8, 16), down_block_types=("DownBlock2D", "DownBlock2D"),
+                       up_block_types=("UpBlock2D", "UpBlock2D"), norm_num_groups=4, layers_per_block=1)
+    g = DiffusersGenerator(DDPMPipeline(unet=unet, scheduler=DDPMScheduler()), generator_id="ddpm", device="cpu",
+                           dtype="fp32", steps=2, guidance_scale=1.0)
+    assert not g.supports_img2img
+    with pytest.raises(ConfigError, match="DDPMPipeline has no image-to-image variant.*img2img-capable"):
+        g.image_to_image(["a dog"], [1], [Image.new("RGB", (8, 8))], strength=0.5)
+
+
+@pytest.mark.slow
+def test_real_glyph_pipeline_through_generate(tmp_path, prompts):
+    """The glyph world's actual pipeline class (random weights, saved and loaded by path) behind `glyph:<path>`."""
+    glyph = pytest.importorskip("synthrec.glyph.pipeline")
+    from synthrec.config.schema import GenerateConfig
+    from synthrec.generate import RealGuidance, generate, read_manifest
+
+    glyph.new_pipeline(seed=0).save_pretrained(tmp_path / "glyph")
+    spec = f"glyph:{tmp_path / 'glyph'}"
+    cfg = GenerateConfig(generator=spec, images_per_prompt=2, steps=4, guidance_scale=2.0, shard_size=4,
+                         batch_size=4, device="cpu")
+    r = generate(prompts, cfg, tmp_path / "t2i", progress=False)
+    rows = read_manifest(tmp_path / "t2i").to_pylist()
+    assert r.complete and len(rows) == 6 and rows[0]["generator"] == spec and (rows[0]["width"], rows[0]["height"]) \
+        == (16, 16)
+    shot = tmp_path / "shot.png"
+    Image.new("L", (16, 16), 200).save(shot)
+    generate(prompts, cfg, tmp_path / "rg", init_images=RealGuidance({0: [str(shot)], 1: [str(shot)]}, 0.5),
+             progress=False)
+    assert {r["source_shot"] for r in read_manifest(tmp_path / "rg").to_pylist()} == {str(shot)}

@@ -1,6 +1,7 @@
 """generate(): shards, manifests, determinism, resume, crash safety, formats, plan checks, Real Guidance."""
 from __future__ import annotations
 
+import errno
 import logging
 from pathlib import Path
 
@@ -113,6 +114,26 @@ def test_ctrl_c_keeps_finished_shards(reference, tmp_path, prompts, make_cfg, ti
     assert _files(tmp_path) == _files(out)
 
 
+class _DiskFull(_Interrupting):
+    def text_to_image(self, prompts, seeds):
+        self.n -= 1
+        if self.n == 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.inner.text_to_image(prompts, seeds)
+
+
+def test_disk_full_stops_cleanly(reference, tmp_path, prompts, make_cfg, tiny_generator):
+    from synthrec._io import DiskFullError
+
+    out, _ = reference
+    with pytest.raises(DiskFullError, match="disk full.*finished files are intact"):
+        generate(prompts, make_cfg(), tmp_path, run_seed=3, generator=_DiskFull(tiny_generator, 2), progress=False)
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["shard-00000.tar"]
+    assert read_manifest(tmp_path).num_rows == 2
+    generate(prompts, make_cfg(), tmp_path, run_seed=3, generator=tiny_generator, progress=False)
+    assert _files(tmp_path) == _files(out)
+
+
 def test_changed_plan_is_refused_unless_overwrite(tmp_path, prompts, make_cfg, tiny_generator):
     generate(prompts, make_cfg(), tmp_path, run_seed=3, generator=tiny_generator, stop_after_shards=1,
              progress=False)
@@ -183,6 +204,15 @@ def test_real_guidance_records_source_shots(tmp_path, prompts, make_cfg, tiny_ge
     with pytest.raises(RunFolderError, match="real_guidance"):
         generate(prompts, make_cfg(), out, generator=tiny_generator,
                  init_images=RealGuidance(shots, strength=1.0), progress=False)
+
+
+@pytest.mark.slow
+def test_local_executor_with_spawned_workers(reference, tmp_path, prompts, make_cfg):
+    """Two spawned CPU workers (the multi-GPU code path) write the same files as one in-process run."""
+    out, _ = reference
+    r = generate(prompts, make_cfg(num_workers=2), tmp_path, run_seed=3, progress=False)
+    assert r.complete and r.shards_made == [0, 1, 2]
+    assert _files(tmp_path) == _files(out)
 
 
 def test_ray_executor(tmp_path, prompts, make_cfg, tiny_generator):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError, DataError
-from .backends import create_generator_from_config, parse_spec
+from .backends import parse_spec
 from .backends.base import Generator
 from .executors import get_executor
 from .manifest import IMAGES_DIR, MANIFEST_DIR, complete_shards, manifest_path
@@ -156,11 +156,6 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
                        batch_size=cfg.batch_size, format=cfg.format, image_format=cfg.image_format,
                        class_folders=folders or {})
         run = get_executor(cfg.executor)
-        if generator is None and cfg.executor == "local":
-            from .executors.local import worker_devices
-
-            if len(worker_devices(cfg.device, cfg.num_workers)[:len(todo)]) <= 1:
-                generator = create_generator_from_config(cfg)
         try:
             made = run(job, todo, generator=generator, num_workers=cfg.num_workers, progress=progress)
         except BaseException:

@@ -139,7 +139,7 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
                 "source_shot": unit.source_shot, "strength": unit.strength}
 
     def sink_batch(sink, units: list[WorkUnit], images, encoded: list[bytes]) -> None:
-        for unit, img, data in zip(units, images, encoded):
+        for unit, img, data in zip(units, images, encoded, strict=True):
             if sink is not None:
                 rel = tar_rel
                 meta = {k: v for k, v in row_for(unit, data, img.size, rel).items() if k != "settings"}
@@ -183,10 +183,12 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
 
 
 def remove_stale_temps(out_dir: str | Path, shard_id: int | None = None) -> None:
-    """Delete temporary tars left by a killed attempt (atomic_path names them ".<name>.<random>.tmp")."""
-    images_dir = Path(out_dir) / IMAGES_DIR
-    if not images_dir.is_dir():
-        return
-    pattern = f".{shard_name(shard_id)}.tar.*.tmp" if shard_id is not None else ".shard-*.tar.*.tmp"
-    for p in images_dir.glob(pattern):
-        p.unlink(missing_ok=True)
+    """Delete temporary files left by a killed attempt (atomic_path names them ".<name>.<random>.tmp")."""
+    from .manifest import MANIFEST_DIR
+
+    stem = shard_name(shard_id) if shard_id is not None else "shard-*"
+    for sub, suffix in ((IMAGES_DIR, "tar"), (MANIFEST_DIR, "parquet")):
+        folder = Path(out_dir) / sub
+        if folder.is_dir():
+            for p in folder.glob(f".{stem}.{suffix}.*.tmp"):
+                p.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 
-def build_tiny_sd(out_dir: str | os.PathLike, seed: int = 0, sample_size: int = 32, layers_per_block: int = 2) -> str:
+def build_tiny_sd(out_dir: str | os.PathLike, seed: int = 0, sample_size: int = 32,
+                  layers_per_block: int = 2) -> str:
     """Save a tiny SD pipeline under ``out_dir`` and return its path (load it back with ``from_pretrained(path)``).
 
     ``sample_size`` is the latent size; images are 2x larger (the tiny VAE downsamples once), 64 px by default.
@@ -27,7 +28,8 @@ def build_tiny_sd(out_dir: str | os.PathLike, seed: int = 0, sample_size: int = 
     # Seed before each module so the weights do not depend on which modules were built before it.
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=layers_per_block, sample_size=sample_size, in_channels=4, out_channels=4,
+        block_out_channels=(32, 64), layers_per_block=layers_per_block, sample_size=sample_size, in_channels=4,
+        out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32)
     torch.manual_seed(seed)

@@ -52,7 +52,8 @@ def run_ray(job: ShardJob, shards: Sequence[Shard], *, generator: Generator | No
         return []
     if generator is not None:
         log.info("generate: the ray executor loads the generator in each actor; the passed one is not used")
-    if not ray.is_initialized():
+    started = not ray.is_initialized()
+    if started:
         ray.init()  # joins the cluster named by RAY_ADDRESS, or starts a local one
     gpus = int(ray.cluster_resources().get("GPU", 0))
     n = min(num_workers or max(1, gpus), len(shards))
@@ -71,4 +72,6 @@ def run_ray(job: ShardJob, shards: Sequence[Shard], *, generator: Generator | No
     finally:
         for a in actors:
             ray.kill(a)
+        if started:
+            ray.shutdown()  # a local cluster started here would otherwise outlive the call
     return sorted(results, key=lambda r: r.shard_id)
