@@ -57,6 +57,13 @@ def test_img2img_uses_strength(tiny_generator):
         tiny_generator.image_to_image(["a dog"], [1], init[:1], strength=0.2)  # 2 steps x 0.2 < 1
 
 
+def test_replace_shares_the_pipeline(tiny_generator):
+    g = tiny_generator.replace(steps=4, guidance_scale=1.0)
+    assert g.pipe is tiny_generator.pipe and (g.steps, g.settings["steps"], g.settings["guidance_scale"]) == (4, 4, 1.0)
+    assert tiny_generator.settings["steps"] == STEPS
+    assert g.text_to_image(["a dog"], [1]).images[0].size == (16, 16)
+
+
 def test_scheduler_swap_by_name(tiny_sd_path):
     g = create_generator(tiny_sd_path, device="cpu", steps=2, guidance_scale=1.0,
                          scheduler="DPMSolverMultistepScheduler")

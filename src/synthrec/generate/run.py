@@ -54,7 +54,9 @@ def _class_folders(class_ids: Sequence[int], labels, out_dir: Path) -> dict[int,
     if labels is not None:
         names = list(labels.names) if isinstance(labels, LabelSpace) else [str(n) for n in labels]
     else:
-        for candidate in (out_dir / "labels.json", out_dir.parent / "labels.json"):
+        # Where a run folder keeps it: beside the images, in the run folder, or in its labels stage.
+        for candidate in (out_dir / "labels.json", out_dir.parent / "labels.json",
+                          out_dir.parent / "labels" / "labels.json"):
             if candidate.is_file():
                 names = list(LabelSpace.load(candidate).names)
                 break

@@ -168,6 +168,20 @@ class PipelineGenerator(Generator):
                 "guidance_scale": self.guidance_scale, "height": self.height, "width": self.width,
                 "dtype": self.dtype, "scheduler": scheduler_name, "diffusers_version": diffusers.__version__}
 
+    def replace(self, *, steps: int | None = None, guidance_scale: float | None = None) -> "PipelineGenerator":
+        """The same loaded pipeline at other steps or guidance (a shallow copy: no second copy of the weights)."""
+        import copy
+
+        clone = copy.copy(self)
+        if steps is not None:
+            if int(steps) <= 0:
+                raise ConfigError(f"steps is {steps}", "use at least one denoising step")
+            clone.steps = int(steps)
+        if guidance_scale is not None:
+            clone.guidance_scale = float(guidance_scale)
+        clone.settings = {**self.settings, "steps": clone.steps, "guidance_scale": clone.guidance_scale}
+        return clone
+
     # -- generation ------------------------------------------------------------------------------------------------
     def _generators(self, seeds: Sequence[int]):
         import torch
