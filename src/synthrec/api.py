@@ -183,7 +183,7 @@ def _run_filter(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
         raise DataError("the generate stage produced no images", "check generate.images_per_prompt and the prompts")
     template = cfg.filter.template or head_templates(cfg)[0]
     result = run_filter(items, labels.names, cfg.filter, folder, seed=cfg.seed,
-                        encoder=get_encoder(filter_encoder_spec(cfg), cfg.train.device),
+                        encoder=get_encoder(filter_encoder_spec(cfg), cfg.train.device, cfg.filter.precision),
                         cache_dir=feature_cache_dir(cfg), templates=[template])
     return {"kept": len(result.kept), "images": len(items)}
 
@@ -200,7 +200,7 @@ def _run_train(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
                         "lower filter.threshold, set filter.enabled: false, or generate more images")
     manifest = _manifest_rows(cfg, selection.column("image_id"))
     items = generated_items(_stages.stage_dir(cfg.run_dir, "generate"), manifest)
-    encoder = get_encoder(cfg.train.encoder, cfg.train.device)
+    encoder = get_encoder(cfg.train.encoder, cfg.train.device, cfg.train.precision)
     features = encode_with_cache(encoder, cache_items(items), feature_cache_dir(cfg),
                                  batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
     templates = head_templates(cfg)
@@ -226,7 +226,7 @@ def _run_evaluate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
     from .train import ClassifierHead, zero_shot_head
 
     dataset = load_test_set(cfg, labels)
-    encoder = get_encoder(cfg.train.encoder, cfg.train.device)
+    encoder = get_encoder(cfg.train.encoder, cfg.train.device, cfg.train.precision)
     heads = {"baseline": zero_shot_head(encoder, labels.names, head_templates(cfg)),
              "tuned": ClassifierHead.load(_stages.stage_dir(cfg.run_dir, "train"))}
     metrics = evaluate_heads(encoder, heads, dataset, labels.names, feature_cache_dir(cfg), cfg=cfg.evaluate)
@@ -263,10 +263,10 @@ def feature_cache_dir(cfg: RunConfig) -> Path:
 
 
 @functools.lru_cache(maxsize=4)
-def get_encoder(spec: str, device: str = "auto"):
+def get_encoder(spec: str, device: str = "auto", precision: str = "auto"):
     from .features.encoders import create_encoder
 
-    return create_encoder(spec, device=device)
+    return create_encoder(spec, device=device, precision=precision)
 
 
 def run_report(target: str | Path) -> str:

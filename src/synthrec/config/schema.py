@@ -88,6 +88,7 @@ class FilterConfig(_Section):
     fill_to_cap: bool = Field(False, description="top-k fallback below the threshold up to the cap (paper's code)")
     dedup: bool = True
     batch_size: PositiveInt = 256
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = Field("auto", description="auto: fp16 on CUDA, fp32 on CPU")
 
 
 class TrainConfig(_Section):
@@ -103,6 +104,7 @@ class TrainConfig(_Section):
     temperature: float = Field(2.0, gt=0)
     grad_clip: Optional[float] = Field(1.0, gt=0)
     device: str = "auto"
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = Field("auto", description="auto: fp16 on CUDA, fp32 on CPU")
     feature_batch_size: PositiveInt = 256
     cache_dir: Optional[str] = Field(None, description="feature cache folder; default <run_dir>/features")
 
