@@ -5,16 +5,15 @@ single line on stderr and a non-zero exit, so users never see a traceback for ba
 """
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import typer
 
-from ..errors import SynthrecError
+from ._errors import friendly_errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Image classifiers from a label space, trained on synthetic data from text-to-image models.")
@@ -31,21 +30,6 @@ def _setup_logging(verbose: bool = False) -> None:
                         handlers=[RichHandler(show_path=False, show_time=False, markup=False)], force=True)
     for noisy in ("httpx", "urllib3", "filelock", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def friendly_errors(fn: Callable) -> Callable:
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except SynthrecError as exc:
-            typer.secho(f"error: {exc}", fg="red", err=True)
-            raise typer.Exit(1)
-        except KeyboardInterrupt:
-            typer.secho("interrupted: finished work is kept; run the same command again to resume", fg="yellow",
-                        err=True)
-            raise typer.Exit(130)
-    return wrapper
 
 
 def _load(config: Path, overrides: Optional[List[str]]):

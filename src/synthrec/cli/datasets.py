@@ -1,28 +1,14 @@
 """``synthrec datasets``: what synthrec knows about the paper's benchmark datasets, without touching their files."""
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Optional
 
 import typer
 
-from ..errors import SynthrecError
+from ._errors import friendly_errors as _one_line_errors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="The paper's benchmark datasets: class names, prompts, splits, and where their files go.")
-
-
-def _one_line_errors(fn: Callable) -> Callable:
-    # The root CLI has the same guard; this app is also run on its own (tests, `python -m`), so it keeps one.
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except SynthrecError as exc:
-            typer.secho(f"error: {exc}", fg="red", err=True)
-            raise typer.Exit(1) from None
-    return wrapper
 
 
 def _console():

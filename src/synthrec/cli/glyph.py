@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from .app import _setup_logging, friendly_errors
+from ._errors import friendly_errors
+from .app import _setup_logging
 
 app = typer.Typer(no_args_is_help=True, help="The offline glyph world: train its models from a seed.")
 
