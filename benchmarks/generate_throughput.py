@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     from diffusers import DiffusionPipeline
 
     from synthrec.generate import create_generator
-    from synthrec.generate.backends.diffusers import DTYPES, resolve_device, resolve_dtype, swap_scheduler
+    from synthrec.generate.backends.diffusers import DTYPES, dtype_kwarg, resolve_device, resolve_dtype, swap_scheduler
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
         # Share synthrec's pipeline where nothing differs, so the variants differ only in how they call it.
         if dt == dtype and not tuned:
             return gen.pipe
-        pipe = DiffusionPipeline.from_pretrained(model, torch_dtype=getattr(torch, DTYPES[dt])).to(device)
+        pipe = DiffusionPipeline.from_pretrained(model, **dtype_kwarg(getattr(torch, DTYPES[dt]))).to(device)
         pipe.set_progress_bar_config(disable=True)
         if args.scheduler:
             swap_scheduler(pipe, args.scheduler)

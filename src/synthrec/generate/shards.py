@@ -25,6 +25,7 @@ from .plan import Shard, WorkUnit, shard_name
 # Fixed tar metadata, so the same images give a byte-identical tar.
 _TAR_MTIME = 0
 _TAR_OWNER = "synthrec"
+_ENCODE_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -153,18 +154,19 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
             on_images(len(units))
 
     def produce(sink) -> None:
-        # Encoding batch k (PIL releases the GIL in its encoders) overlaps generating batch k+1; writes stay in
-        # plan order, so the tar and the manifest do not depend on thread timing.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthrec-encode") as pool:
-            pending: tuple[list[WorkUnit], list, Future] | None = None
+        # Encoding batch k overlaps generating batch k+1, on a few threads (PIL's encoders release the GIL): PNG at
+        # 512 px costs ~20 ms an image, which a fast GPU outruns on one thread. Writes stay in plan order, so the
+        # tar and the manifest do not depend on thread timing.
+        with ThreadPoolExecutor(max_workers=_ENCODE_THREADS, thread_name_prefix="synthrec-encode") as pool:
+            pending: tuple[list[WorkUnit], list, list[Future]] | None = None
             for batch in _batches(shard.units, job.batch_size):
                 images = _run_batch(generator, batch, init_cache)
-                fut = pool.submit(lambda ims=images: [encode_image(im, ext) for im in ims])
+                futures = [pool.submit(encode_image, im, ext) for im in images]
                 if pending is not None:
-                    sink_batch(sink, pending[0], pending[1], pending[2].result())
-                pending = (batch, images, fut)
+                    sink_batch(sink, pending[0], pending[1], [f.result() for f in pending[2]])
+                pending = (batch, images, futures)
             if pending is not None:
-                sink_batch(sink, pending[0], pending[1], pending[2].result())
+                sink_batch(sink, pending[0], pending[1], [f.result() for f in pending[2]])
 
     if job.format == "webdataset":
         with _io.atomic_path(out_dir / tar_rel) as tmp:

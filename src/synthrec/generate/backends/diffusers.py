@@ -53,6 +53,15 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
+def dtype_kwarg(torch_dtype) -> dict[str, Any]:
+    """from_pretrained's dtype argument: ``dtype`` in newer diffusers (``torch_dtype`` warns there), else the old."""
+    try:
+        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
+    except ImportError:
+        return {"torch_dtype": torch_dtype}
+    return {"dtype": torch_dtype}
+
+
 def load_pipeline(spec: str, torch_dtype) -> Any:
     """``DiffusionPipeline.from_pretrained`` with one-line errors that name the id and the fix."""
     from diffusers import DiffusionPipeline
@@ -68,7 +77,7 @@ def load_pipeline(spec: str, torch_dtype) -> Any:
                                  "point generate.generator at a folder written by save_pretrained, or at a hub id")
         spec = str(folder)
     try:
-        return DiffusionPipeline.from_pretrained(spec, torch_dtype=torch_dtype)
+        return DiffusionPipeline.from_pretrained(spec, **dtype_kwarg(torch_dtype))
     except Exception as exc:  # hub, validation and file errors come in many types; all mean "cannot load"
         raise _load_error(spec, exc) from None
 
