@@ -41,11 +41,10 @@ QUICK = DemoSize(images_per_class=12, le_prompts_per_class=3, steps=4, epochs=5)
 
 def strategy_config(name: str, run_dir: Path, seed: int, size: DemoSize, cache_dir: Path) -> dict:
     from .glyph import world
-    from .glyph.le import le_model_path
 
     le = name.startswith("LE")
     prompts = ({"strategy": "le", "per_class": size.le_prompts_per_class,
-                "le": {"model": le_model_path(), "input_format": world.LE_INPUT, "max_draws": 4 * size.le_prompts_per_class,
+                "le": {"model": "glyph", "input_format": world.LE_INPUT, "max_draws": 4 * size.le_prompts_per_class,
                        "max_new_tokens": 64}}
                if le else {"strategy": "basic", "template": world.BASIC_PROMPT})
     per_prompt = max(1, size.images_per_class // (size.le_prompts_per_class if le else 1))

@@ -108,6 +108,15 @@ def _dtype_for(device: str):
     return torch.float32
 
 
+def resolve_model_path(model: str) -> str:
+    """``glyph`` names the glyph world's shipped LE model; anything else is a hub id or a folder."""
+    if model == "glyph":
+        from ..glyph.le import le_model_path
+
+        return le_model_path()
+    return model
+
+
 class Seq2SeqSampler:
     """Any Hugging Face seq2seq model (hub id or local folder) sampled with top-k."""
 
@@ -116,6 +125,7 @@ class Seq2SeqSampler:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.model_id = model
+        model = resolve_model_path(model)
         self.device = resolve_device(device)
         self.dtype = dtype if dtype is not None else _dtype_for(self.device)
         try:
