@@ -142,14 +142,13 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
     def sink_batch(sink, units: list[WorkUnit], images, encoded: list[bytes]) -> None:
         for unit, img, data in zip(units, images, encoded, strict=True):
             if sink is not None:
-                rel = tar_rel
-                meta = {k: v for k, v in row_for(unit, data, img.size, rel).items() if k != "settings"}
-                sink.write(unit, data, ext, meta)
+                row = row_for(unit, data, img.size, tar_rel)
+                sink.write(unit, data, ext, {k: v for k, v in row.items() if k != "settings"})
             else:
                 folder = job.class_folders.get(unit.class_id, f"{unit.class_id:03d}")
-                rel = f"{IMAGES_DIR}/{folder}/{unit.image_id}.{ext}"
-                _io.write_bytes(out_dir / rel, data)
-            rows.append(row_for(unit, data, img.size, rel))
+                row = row_for(unit, data, img.size, f"{IMAGES_DIR}/{folder}/{unit.image_id}.{ext}")
+                _io.write_bytes(out_dir / row["path"], data)
+            rows.append(row)
         if on_images is not None:
             on_images(len(units))
 
