@@ -66,7 +66,8 @@ def stage_settings(cfg: RunConfig, labels: LabelSpace) -> dict[str, tuple[str, d
     add("prompts", {"seed": cfg.seed, **cfg.prompts.model_dump(mode="json",
                                                                exclude={"le": {"batch_size", "device"}})}, "labels")
     add("generate", {"seed": cfg.seed, **cfg.generate.model_dump(
-        mode="json", exclude={"batch_size", "device", "executor", "num_workers"})}, "prompts")
+        mode="json", exclude={"batch_size", "device", "executor", "num_workers", "channels_last", "compile"})},
+        "prompts")
     filt = cfg.filter.model_dump(mode="json", exclude={"batch_size"})
     filt.update(encoder=filter_encoder_spec(cfg), template=cfg.filter.template or head_templates(cfg)[0],
                 seed=cfg.seed)

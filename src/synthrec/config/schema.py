@@ -75,6 +75,8 @@ class GenerateConfig(_Section):
     shard_size: PositiveInt = Field(1000, description="images per shard")
     format: Literal["webdataset", "imagefolder"] = "webdataset"
     image_format: Literal["png", "jpg", "webp"] = "png"
+    channels_last: bool = Field(False, description="channels_last memory format for the denoiser (CUDA speed)")
+    compile: bool = Field(False, description="torch.compile the denoiser (CUDA speed; slow first batch)")
     executor: Literal["local", "ray"] = "local"
     num_workers: Optional[PositiveInt] = Field(None, description="local: default one per visible GPU, else 1")
 

@@ -62,6 +62,8 @@ def create_generator_from_config(cfg, **overrides: Any) -> Generator:
     """The generator a :class:`~synthrec.config.schema.GenerateConfig` describes."""
     kw = dict(device=cfg.device, dtype=cfg.dtype, steps=cfg.steps, guidance_scale=cfg.guidance_scale,
               height=cfg.height, width=cfg.width, scheduler=cfg.scheduler)
+    # Speed-only options go to the backends that take them; they are opt-in, so the glyph backend never sees them.
+    kw.update({k: True for k in ("channels_last", "compile") if getattr(cfg, k, False)})
     kw.update(overrides)
     return create_generator(cfg.generator, **kw)
 
