@@ -11,8 +11,9 @@ needs_weights = pytest.mark.skipif(not SHIPPED, reason="shipped mini CLIP weight
                                    "(python -m synthrec.glyph.train --only clip)")
 
 # Golden numbers of the shipped weights (seed 0), measured by `python -m synthrec.glyph.train --only cards`.
-ZERO_SHOT_FIRST100_TEST_FLOOR = 0.75
-GOLDEN_TOP1_FIRST20_TEST = None  # filled in once the shipped weights land
+ZERO_SHOT_FIRST100_TEST_FLOOR = 0.72  # measured 0.76
+# smallest top-1 margin among these is 0.006 in cosine, far above float noise
+GOLDEN_TOP1_FIRST20_TEST = [0, 1, 3, 4, 7, 8, 0, 3, 5, 7, 8, 1, 2, 3, 3, 0, 3, 5, 5, 5]
 
 
 @pytest.fixture(scope="module")
@@ -64,5 +65,4 @@ def test_shipped_clip_zero_shot_on_real_digits():
     pred = (enc.encode_images(images[:100]) @ head.T).argmax(1)
     acc = float((pred == torch.tensor(labels[:100])).float().mean())
     assert acc >= ZERO_SHOT_FIRST100_TEST_FLOOR
-    if GOLDEN_TOP1_FIRST20_TEST is not None:
-        assert pred[:20].tolist() == GOLDEN_TOP1_FIRST20_TEST
+    assert pred[:20].tolist() == GOLDEN_TOP1_FIRST20_TEST
