@@ -29,13 +29,26 @@ def resolve_labels(cfg: RunConfig) -> LabelSpace:
         from .datasets import get_dataset_info
 
         info = get_dataset_info(lc.dataset)
-        return LabelSpace.from_names(info.classnames, domain=lc.domain or getattr(info, "domain", None),
-                                     source=f"dataset:{lc.dataset}")
+        # info.domain is a tag ("satellite photo"), not a prompt prefix: the dataset's prompts come in through
+        # prompts_config() and head_templates() instead.
+        return LabelSpace.from_names(info.classnames, domain=lc.domain, source=f"dataset:{lc.dataset}")
     if lc.names is not None:
         return LabelSpace.from_names(lc.names, domain=lc.domain)
     if lc.file is not None:
         return LabelSpace.from_file(lc.file, domain=lc.domain)
     return LabelSpace.from_image_folder(lc.image_folder, domain=lc.domain)
+
+
+def prompts_config(cfg: RunConfig):
+    """The prompts section, with a dataset's own simple prompt as the basic template when none is set."""
+    pc = cfg.prompts
+    if "template" not in pc.model_fields_set and cfg.labels.dataset is not None and cfg.labels.domain is None:
+        from .datasets import get_dataset_info
+
+        simple = list(getattr(get_dataset_info(cfg.labels.dataset), "simple_templates", []) or [])
+        if simple:
+            return pc.model_copy(update={"template": simple[0].replace("{}", "{c}")})
+    return pc
 
 
 def head_templates(cfg: RunConfig) -> list[str]:
@@ -63,8 +76,8 @@ def stage_settings(cfg: RunConfig, labels: LabelSpace) -> dict[str, tuple[str, d
         out[stage] = (_io.stable_hash(full), settings)
 
     add("labels", labels.to_json())
-    add("prompts", {"seed": cfg.seed, **cfg.prompts.model_dump(mode="json",
-                                                               exclude={"le": {"batch_size", "device"}})}, "labels")
+    add("prompts", {"seed": cfg.seed, **prompts_config(cfg).model_dump(
+        mode="json", exclude={"le": {"batch_size", "device"}})}, "labels")
     add("generate", {"seed": cfg.seed, **cfg.generate.model_dump(
         mode="json", exclude={"batch_size", "device", "executor", "num_workers", "channels_last", "compile"})},
         "prompts")
@@ -161,7 +174,7 @@ def _run_labels(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
 def _run_prompts(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
     from .prompts import build_prompts, write_prompts
 
-    table = build_prompts(labels, cfg.prompts, seed=cfg.seed, device=cfg.prompts.le.device)
+    table = build_prompts(labels, prompts_config(cfg), seed=cfg.seed, device=cfg.prompts.le.device)
     write_prompts(folder / "prompts.parquet", table)
     return {"prompts": table.num_rows}
 

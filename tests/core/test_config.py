@@ -39,3 +39,26 @@ def test_overrides_and_yaml_file(tmp_path):
     (tmp_path / "bad.yaml").write_text("run_dir: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(tmp_path / "bad.yaml")
+
+
+def test_dataset_option_replaces_the_label_source(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("run_dir: r\nlabels: {names: [a, b], domain: a sketch of}\ngenerate: {generator: g}\n")
+    cfg = load_config(p, dataset="eurosat")
+    assert cfg.labels.dataset == "eurosat" and cfg.labels.names is None and cfg.labels.domain == "a sketch of"
+    p.write_text("run_dir: r\ngenerate: {generator: g}\n")
+    assert load_config(p, dataset="cifar10").labels.dataset == "cifar10"
+
+
+def test_dataset_prompts_and_head_templates_follow_the_paper(tmp_path):
+    from synthrec import api
+
+    p = tmp_path / "c.yaml"
+    p.write_text("run_dir: r\ngenerate: {generator: g}\n")
+    cfg = load_config(p, dataset="eurosat")
+    assert api.prompts_config(cfg).template == "a centered satellite photo of {c}."
+    assert api.head_templates(cfg) == ["a centered satellite photo of {c}."]
+    names = api.resolve_labels(cfg).names
+    assert names[0] == "Annual Crop Land" and len(names) == 10
+    cfg = load_config(p, ["prompts.template=a photo of a {c}."], dataset="eurosat")
+    assert api.prompts_config(cfg).template == "a photo of a {c}."

@@ -21,6 +21,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 ConfigArg = typer.Argument(..., help="the run's YAML config", show_default=False)
 SetOpt = typer.Option(None, "--set", "-s", help="override a config value: section.key=value (repeatable)")
 OverwriteOpt = typer.Option(False, "--overwrite", help="discard output made by a different config in the run folder")
+DatasetOpt = typer.Option(None, "--dataset", "-d", help="a built-in dataset as the label space and test set "
+                          "(see `synthrec datasets list`)")
 
 
 def _setup_logging(verbose: bool = False) -> None:
@@ -32,32 +34,32 @@ def _setup_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _load(config: Path, overrides: Optional[List[str]]):
+def _load(config: Path, overrides: Optional[List[str]], dataset: Optional[str] = None):
     from ..config import load_config
 
-    return load_config(config, overrides or [])
+    return load_config(config, overrides or [], dataset=dataset)
 
 
 @app.command()
 @friendly_errors
 def run(config: Path = ConfigArg, set_: Optional[List[str]] = SetOpt, overwrite: bool = OverwriteOpt,
-        verbose: bool = typer.Option(False, "--verbose", "-v")):
+        dataset: Optional[str] = DatasetOpt, verbose: bool = typer.Option(False, "--verbose", "-v")):
     """Run every stage of CONFIG; finished stages are reused, changed ones run again."""
     _setup_logging(verbose)
     from .. import api
 
-    result = api.run(_load(config, set_), overwrite=overwrite)
+    result = api.run(_load(config, set_, dataset), overwrite=overwrite)
     typer.echo(f"report: {result['report']}")
 
 
 def _stage_command(name: str, doc: str):
     @friendly_errors
     def command(config: Path = ConfigArg, set_: Optional[List[str]] = SetOpt, overwrite: bool = OverwriteOpt,
-                verbose: bool = typer.Option(False, "--verbose", "-v")):
+                dataset: Optional[str] = DatasetOpt, verbose: bool = typer.Option(False, "--verbose", "-v")):
         _setup_logging(verbose)
         from .. import api
 
-        out = api.run(_load(config, set_), overwrite=overwrite, only=name)
+        out = api.run(_load(config, set_, dataset), overwrite=overwrite, only=name)
         typer.echo(f"{name}: {out[name]}")
 
     command.__doc__ = doc

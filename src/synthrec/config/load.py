@@ -12,8 +12,12 @@ from ..errors import ConfigError
 from .schema import RunConfig
 
 
-def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), data: dict | None = None) -> RunConfig:
-    """Read ``path`` (YAML), apply ``key.sub=value`` overrides, validate. Raises :class:`ConfigError`."""
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), data: dict | None = None,
+                dataset: str | None = None) -> RunConfig:
+    """Read ``path`` (YAML), apply ``key.sub=value`` overrides, validate. Raises :class:`ConfigError`.
+
+    ``dataset`` names a built-in benchmark dataset as the label space (replacing the config's own class list) and,
+    unless the config says otherwise, as the test set."""
     if data is None:
         if path is None:
             raise ConfigError("no config given", "pass a YAML config file")
@@ -28,7 +32,11 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), d
             raise ConfigError(f"{path} is not valid YAML{where}", "fix the YAML syntax") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path} does not hold a mapping", "write the config as `key: value` sections")
-    data = apply_overrides(copy.deepcopy(data), overrides)
+    data = copy.deepcopy(data)
+    if dataset is not None:
+        labels = data.get("labels") if isinstance(data.get("labels"), dict) else {}
+        data["labels"] = {"dataset": dataset, **({"domain": labels["domain"]} if labels.get("domain") else {})}
+    data = apply_overrides(data, overrides)
     return validate_config(data, source=str(path) if path else "config")
 
 
