@@ -115,7 +115,9 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
     _check_run_dir(run_dir)
     labels = resolve_labels(cfg)
     keys = stage_settings(cfg, labels)
-    _io.write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    config_text = yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    if not (run_dir / "config.yaml").is_file():  # marks the folder as a run folder from the first stage on
+        _io.write_text(run_dir / "config.yaml", config_text)
     log.info("run folder: %s", run_dir.resolve())
 
     outputs: dict[str, Any] = {}
@@ -123,6 +125,8 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
                "train": _run_train, "evaluate": _run_evaluate, "fewshot": _run_fewshot}
     for stage in _stages.STAGES:
         if stage == "report":
+            # Only a config whose stages all ran describes the folder; a refused change leaves the old one.
+            _io.write_text(run_dir / "config.yaml", config_text)
             if only in (None, "report"):
                 outputs["report"] = run_report(run_dir)
             break
@@ -151,6 +155,7 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
             _stages.mark_done(run_dir, stage, key, settings, **extra)
         outputs[stage] = str(_stages.stage_dir(run_dir, stage))
         if stage == only:
+            _io.write_text(run_dir / "config.yaml", config_text)
             break
     return outputs
 

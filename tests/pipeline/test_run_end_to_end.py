@@ -60,6 +60,7 @@ def test_run_end_to_end_then_reuse_then_change(tmp_path, write_config):
     assert "different config" in res.output and "steps" in res.output
     assert "Traceback" not in res.output
     assert _manifest_rows(run_dir) == rows
+    assert "steps: 2" in (run_dir / "config.yaml").read_text()  # the folder still describes what it holds
 
 
 def test_two_runs_give_identical_manifests_and_prompts(tmp_path, write_config):
