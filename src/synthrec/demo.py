@@ -35,7 +35,7 @@ class DemoSize:
     epochs: int
 
 
-FULL = DemoSize(images_per_class=100, le_prompts_per_class=20, steps=15, epochs=30)
+FULL = DemoSize(images_per_class=60, le_prompts_per_class=12, steps=15, epochs=30)
 QUICK = DemoSize(images_per_class=12, le_prompts_per_class=3, steps=4, epochs=5)
 
 
