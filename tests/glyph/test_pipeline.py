@@ -60,8 +60,33 @@ def test_save_and_load_round_trip(pipe, tmp_path):
     assert load_glyph_pipeline(tmp_path).unet.config.sample_size == 16
 
 
-@pytest.mark.skipif(not SHIPPED, reason="shipped glyph pipeline not trained yet "
-                    "(python -m synthrec.glyph.train --only diffusion)")
+# Golden numbers of the shipped pipeline (seed 0): one basic-prompt image per digit, generator seed = digit.
+GOLDEN_MEANS = [0.46, 0.4283, 0.3829, 0.5142, 0.3677, 0.4389, 0.3377, 0.2688, 0.4128, 0.3481]
+GOLDEN_CLIP_TOP1 = [0, 4, 4, 5, 4, 5, 6, 7, 8, 9]  # the shipped mini CLIP's reading of those images (8/10 right)
+
+needs_weights = pytest.mark.skipif(not SHIPPED, reason="shipped glyph pipeline not trained yet "
+                                   "(python -m synthrec.glyph.train --only diffusion)")
+
+
+@needs_weights
+def test_shipped_pipeline_golden_samples():
+    from synthrec.glyph.world import DIGIT_CLASSNAMES
+
+    p = load_glyph_pipeline()
+    images = p([basic_prompt(c) for c in DIGIT_CLASSNAMES], generator=_gens(range(10))).images
+    means = [float(np.asarray(im).mean() / 255) for im in images]
+    assert np.allclose(means, GOLDEN_MEANS, atol=0.01)
+    if (weights_dir("clip") / "model.safetensors").is_file():
+        from synthrec.glyph.clip import load_glyph_clip
+        from synthrec.glyph.measure import zero_shot_head
+
+        enc = load_glyph_clip()
+        pred = (enc.encode_images(images) @ zero_shot_head(enc).T).argmax(1).tolist()
+        assert sum(a == b for a, b in zip(pred, GOLDEN_CLIP_TOP1)) >= 9
+        assert sum(a == k for k, a in enumerate(pred)) >= 7
+
+
+@needs_weights
 def test_shipped_pipeline_loads_and_is_deterministic():
     p = load_glyph_pipeline()
     a = p([basic_prompt("7")], generator=_gens([0]), output_type="np").images

@@ -103,7 +103,8 @@ Load: `synthrec.glyph.clip.load_glyph_clip()`.
 - Data: {i.get('n_images', '?'):,} rendered glyphs ({i.get('fonts', '?')} fonts, digits and letters, letter share
   {i.get('letter_share', '?')}), style mix `{json.dumps(i.get('mix', {}))}`, noisy alt-text captions
   `{json.dumps(i.get('alt_text', {}))}` ({i.get('distinct_captions', '?')} distinct captions). The real task's
-  domain (low-res scans of handwriting) is rare in this data and its alt-text seldom names the character.
+  domain, low-res scans, is absent from this data (scan share 0: chosen on the pool split, docs/glyph.md).
+  Times are wall-clock on a shared 2-core machine.
 - Training: {i.get('steps', '?')} steps of batch {i.get('batch', '?')}, AdamW peak LR {i.get('lr', '?')}, warm-up
   then cosine decay to zero; seed {i.get('seed', '?')}; {i.get('train_seconds', 0) / 60:.1f} min on 1 CPU thread.
 - Size: {_size_mb(clip_dir)} MB (safetensors). Learned logit scale {m['logit_scale']:.2f}.
@@ -141,8 +142,10 @@ Load: `synthrec.glyph.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pre
 - Training: {i.get('steps_done', '?')} of {i.get('steps_planned', '?')} planned steps of batch {i.get('batch', '?')},
   AdamW peak LR {i.get('lr', '?')} (warm-up, cosine decay), EMA {i.get('ema_decay', '?')}, epsilon prediction,
   cosine betas; seed {i.get('seed', '?')}; {i.get('train_seconds', 0) / 60:.1f} min on 1 CPU thread.
-  Sample grids per 500 steps: `../logs/diffusion_step*.png` (rows: "{BASIC_PROMPT}" for 0..9).
+  Sample grids every {i.get('settings', {}).get('grid_every', '?')} steps: `../logs/diffusion_step*.png` (rows: "{BASIC_PROMPT}" for 0..9).
 - Size: {_size_mb(pipe_dir)} MB.
+- Limits: the domain prompt and its LE variants give clean digits; letters and typeset styles (15 % and a minority
+  of the training data) come out rough. Times are wall-clock on a shared 2-core machine.
 
 | measure | value |
 |---|---|
