@@ -112,8 +112,8 @@ Load: `synthrec.glyph.clip.load_glyph_clip()`.
 
 | measure (real scikit-learn digits) | value |
 |---|---|
-| zero-shot top-1, test split (899) | {_pct(m['zero_shot_test'])} |
-| zero-shot top-1, pool split (898) | {_pct(m['zero_shot_pool'])} |
+| zero-shot top-1, test split (901) | {_pct(m['zero_shot_test'])} |
+| zero-shot top-1, pool split (896) | {_pct(m['zero_shot_pool'])} |
 | zero-shot top-1 on rendered domain images | {_pct(g['zero_shot_on_renders'])} |
 | pool top-1 after tuning the head on {g['per_class']}/class rendered domain images | {_pct(g['tuned_on_renders'])} ({100 * g['gain']:+.1f} points) |
 
