@@ -12,15 +12,8 @@ GUIDANCE = 3.0
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors gain nothing from a second thread, and on a busy 2-core machine two OpenMP threads spin at every
-    barrier (measured: 5-50x slower). Restored afterwards, so other test folders keep their setting."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_torch_thread(one_torch_thread):
     yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

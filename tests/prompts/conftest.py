@@ -9,15 +9,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(autouse=True)
-def _offline_single_thread(monkeypatch):
-    import torch
-
+def _offline_single_thread(monkeypatch, one_torch_thread):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    # The models are tiny: one thread is faster and does not fight other test workers for the 2 cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
