@@ -47,11 +47,12 @@ def mark_done(run_dir: str | Path, stage: str, key: str, settings: Any, **extra:
 
 
 def prepare(run_dir: str | Path, stage: str, key: str, settings: Any, *, overwrite: bool = False,
-            precious: bool = False) -> Path:
+            precious: bool = False, keep: tuple[str, ...] = ()) -> Path:
     """Make the stage folder ready to (re)run for ``key``.
 
     A finished stage with another key is cleared, unless it is ``precious`` (generated images): then the user
-    must pass ``overwrite`` or choose another run folder.
+    must pass ``overwrite`` or choose another run folder. Sub-folders named in ``keep`` survive the clearing: caches
+    addressed by content (the few-shot stage's generated sets), which stay valid whatever changed.
     """
     folder = stage_dir(run_dir, stage)
     marker = read_marker(run_dir, stage)
@@ -64,10 +65,23 @@ def prepare(run_dir: str | Path, stage: str, key: str, settings: Any, *, overwri
                 f"run folder {str(run_dir)!r} holds {stage} output made by a different config{what}",
                 "use a new run_dir, or pass --overwrite to discard it")
         log.info("%s: settings changed, clearing %s", stage, folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        _clear(folder, keep)
     folder.mkdir(parents=True, exist_ok=True)
     _io.write_json(folder / "stage.pending.json", {"stage": stage, "key": key, "settings": settings})
     return folder
+
+
+def _clear(folder: Path, keep: tuple[str, ...]) -> None:
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for child in folder.iterdir() if folder.is_dir() else ():
+        if child.name in keep:
+            continue
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def _has_content(folder: Path) -> bool:

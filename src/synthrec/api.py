@@ -105,6 +105,10 @@ def _evaluate_source(cfg: RunConfig) -> dict:
 # ----------------------------------------------------------------------------------------------------------------
 # the whole run
 
+# Content-addressed caches inside a stage folder that stay valid when the stage's settings change.
+_KEEP = {"fewshot": ("synthetic",)}
+
+
 def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None) -> dict[str, Any]:
     """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged."""
     if not isinstance(cfg, RunConfig):
@@ -149,7 +153,7 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
                                  f"run `synthrec {stage} CONFIG` first, or `synthrec run CONFIG`")
         else:
             folder = _stages.prepare(run_dir, stage, key, settings, overwrite=overwrite,
-                                     precious=(stage == "generate"))
+                                     precious=(stage == "generate"), keep=_KEEP.get(stage, ()))
             log.info("%s: running, output in %s", stage, folder)
             extra = runners[stage](cfg, labels, folder) or {}
             _stages.mark_done(run_dir, stage, key, settings, **extra)

@@ -54,3 +54,12 @@ def test_cheap_stage_reruns_when_settings_change(tmp_path):
     _stages.mark_done(tmp_path, "train", "a", {"lr": 1})
     _stages.prepare(tmp_path, "train", "b", {"lr": 2})
     assert not (folder / "head.safetensors").exists()
+
+
+def test_kept_cache_survives_a_settings_change(tmp_path):
+    folder = _stages.prepare(tmp_path, "fewshot", "a", {"epochs": 1})
+    (folder / "synthetic" / "rg-123").mkdir(parents=True)
+    (folder / "results.json").write_text("{}")
+    _stages.mark_done(tmp_path, "fewshot", "a", {"epochs": 1})
+    _stages.prepare(tmp_path, "fewshot", "b", {"epochs": 2}, keep=("synthetic",))
+    assert (folder / "synthetic" / "rg-123").is_dir() and not (folder / "results.json").exists()

@@ -289,7 +289,7 @@ class FewShotRun:
 
         gen = self.generator()
         if getattr(gen, "steps", gen_cfg.steps) != gen_cfg.steps:
-            gen = _with_steps(gen, gen_cfg.steps)
+            gen = gen.replace(steps=gen_cfg.steps)
         t0 = time.perf_counter()
         res = generate(table, gen_cfg, folder, run_seed=self.cfg.seed, generator=gen, init_images=guidance,
                        progress=self.progress, labels=self.labels)
@@ -527,17 +527,6 @@ class _NotCached:
 
     def __call__(self):
         raise DataError(f"{self.source} vanished from the feature cache", "run the same command again")
-
-
-def _with_steps(gen, steps: int):
-    """The same loaded generator at another number of inference steps (RG refines the grid per t*, see
-    guidance.rg_steps). A shallow copy shares the pipeline; the generate module has no public hook for this yet."""
-    import copy
-
-    clone = copy.copy(gen)
-    clone.steps = int(steps)
-    clone.settings = {**gen.settings, "steps": int(steps)}
-    return clone
 
 
 def _ceil_div(a: int, b: int) -> int:

@@ -36,6 +36,12 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     h, m = _data_section(run_dir, labels, train)
     html_parts.append(h)
     md_parts.append(m)
+    if (run_dir / "fewshot").is_dir():
+        from ..fewshot import fewshot_section
+
+        h, m = fewshot_section(run_dir)
+        html_parts.append(h)
+        md_parts.append(m)
     html_parts.append(_filter_histogram(run_dir, len(labels) if labels else None))
     html_parts.append(_training_curve(train))
     html_parts.append(_sample_grids(run_dir, labels, samples_per_class))
