@@ -496,37 +496,20 @@ def dataset_items(ds, *, skip_corrupt: bool, what: str) -> tuple[list, list[int]
     return items, labels
 
 
-def encode_generated(encoder, folder: Path, shas: Sequence[str], cache_dir, *, progress: bool = False,
-                     chunk: int = 1024) -> torch.Tensor:
-    """Features of generated images by their manifest sha256: images missing from the cache are decoded shard by
-    shard (one open tar at a time), in chunks so memory stays bounded for large images."""
-    from ..features import FeatureCache, InMemoryImage, encode_with_cache
-    from ..generate import iter_images, read_manifest
+def encode_generated(encoder, folder: Path, shas: Sequence[str], cache_dir, *, progress: bool = False) -> torch.Tensor:
+    """Features of generated images by their manifest sha256, through the feature cache (the same items the
+    zero-shot filter and trainer read: decoded lazily, one open shard tar per decoding thread)."""
+    from .._generated import generated_items
+    from ..features import encode_with_cache
+    from ..filter.items import cache_items
 
-    missing = set(FeatureCache(cache_dir, encoder).missing(list(dict.fromkeys(shas))))
+    items = generated_items(folder)
+    by_sha = dict(zip((it.sha256 for it in items), cache_items(items)))
+    missing = [s for s in shas if s not in by_sha]
     if missing:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        table = read_manifest(folder)
-        table = table.filter(pc.is_in(table.column("sha256"), value_set=pa.array(sorted(missing))))
-        batch = []
-        for row, image in iter_images(folder, table, errors="raise"):
-            batch.append((row["sha256"], InMemoryImage(image, f"{folder.name}/{row['image_id']}")))
-            if len(batch) >= chunk:
-                encode_with_cache(encoder, batch, cache_dir, progress=False)
-                batch = []
-        if batch:
-            encode_with_cache(encoder, batch, cache_dir, progress=False)
-    return encode_with_cache(encoder, [(s, _NotCached(s)) for s in shas], cache_dir, progress=progress)
-
-
-class _NotCached:
-    def __init__(self, sha: str):
-        self.source = f"image with sha256 {sha[:16]}"
-
-    def __call__(self):
-        raise DataError(f"{self.source} vanished from the feature cache", "run the same command again")
+        raise DataError(f"image with sha256 {missing[0][:16]} is not in {folder}'s manifest",
+                        "delete the synthetic set's folder and run again to remake it")
+    return encode_with_cache(encoder, [by_sha[s] for s in shas], cache_dir, progress=progress)
 
 
 def _ceil_div(a: int, b: int) -> int:
