@@ -227,7 +227,7 @@ def _run_train(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
     features = encode_with_cache(encoder, cache_items(items), feature_cache_dir(cfg),
                                  batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
     templates = head_templates(cfg)
-    init = zero_shot_weights(encoder, labels.names, templates)
+    init = zero_shot_weights(encoder, labels.names, templates, feature_cache_dir(cfg))
     meta = {"classnames": list(labels.names), "templates": templates, "encoder_id": encoder.encoder_id,
             "encoder_fingerprint": encoder.fingerprint}
     result = train_head(features, [it.class_id for it in items], init, cfg.train, seed=cfg.seed, head_meta=meta)
@@ -250,7 +250,7 @@ def _run_evaluate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
 
     dataset = load_test_set(cfg, labels)
     encoder = get_encoder(cfg.train.encoder, cfg.train.device, cfg.train.precision)
-    heads = {"baseline": zero_shot_head(encoder, labels.names, head_templates(cfg)),
+    heads = {"baseline": zero_shot_head(encoder, labels.names, head_templates(cfg), feature_cache_dir(cfg)),
              "tuned": ClassifierHead.load(_stages.stage_dir(cfg.run_dir, "train"))}
     metrics = evaluate_heads(encoder, heads, dataset, labels.names, feature_cache_dir(cfg), cfg=cfg.evaluate)
     src = _evaluate_source(cfg)

@@ -14,6 +14,7 @@ from ..backends import create_generator
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, make_shard, remove_stale_temps
+from . import fewer_workers_message
 from ._progress import image_bar
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,11 @@ def run_local(job: ShardJob, shards: Sequence[Shard], *, generator: Generator | 
     if not shards:
         return []
     devices = worker_devices(job.generator_kwargs.get("device", "auto"), num_workers)[:len(shards)]
+    used = 1 if generator is not None else len(devices)
+    why = fewer_workers_message(num_workers, used, len(shards), passed_generator=generator is not None)
+    if why:
+        log.warning(why)
     if generator is not None or len(devices) <= 1:
-        if generator is not None and len(devices) > 1:
-            log.info("generate: a ready generator was passed, so all shards run in this process")
         if generator is None:
             kw = dict(job.generator_kwargs)
             if devices and kw.get("device", "auto") == "auto":

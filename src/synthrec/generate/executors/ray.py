@@ -12,6 +12,7 @@ from ...errors import SynthrecError
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, make_shard
+from . import fewer_workers_message
 from ._progress import image_bar
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def run_ray(job: ShardJob, shards: Sequence[Shard], *, generator: Generator | No
         ray.init()  # joins the cluster named by RAY_ADDRESS, or starts a local one
     gpus = int(ray.cluster_resources().get("GPU", 0))
     n = min(num_workers or max(1, gpus), len(shards))
+    why = fewer_workers_message(num_workers, n, len(shards))
+    if why:
+        log.warning(why)
     gpus_each = (gpus / n if gpus < n else 1) if gpus else 0
     actor_cls = ray.remote(num_gpus=gpus_each)(_ShardActor)
     actors = [actor_cls.remote(job) for _ in range(n)]
