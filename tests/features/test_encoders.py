@@ -153,7 +153,7 @@ def test_glyph_spec_routes_to_the_glyph_package(monkeypatch):
         calls.append((path, device))
         return sentinel
 
-    monkeypatch.setitem(sys.modules, "synthrec.glyph.clip", types.SimpleNamespace(load_glyph_clip=load_glyph_clip))
+    monkeypatch.setitem(sys.modules, "synthrec.glyph.models.clip", types.SimpleNamespace(load_glyph_clip=load_glyph_clip))
     assert create_encoder("glyph", device="cpu") is sentinel
     assert create_encoder("glyph:/some/folder", device="cpu") is sentinel
     assert calls == [(None, "cpu"), ("/some/folder", "cpu")]

@@ -21,11 +21,12 @@ def train(out: Optional[Path] = typer.Option(None, "--out", help="output folder 
     """Reproduce the shipped glyph-world weights (mini CLIP, diffusion pipeline, LE model) from a seed."""
     _setup_logging()
     from ..errors import ConfigError
-    from ..glyph import train as glyph_train
+    from ..glyph import training as glyph_train
+    from ..glyph.models import WEIGHTS_ROOT
 
     if only is not None and only not in glyph_train.PARTS:
         raise ConfigError(f"unknown part {only!r}", f"use one of {', '.join(glyph_train.PARTS)}")
-    target = out or glyph_train.WEIGHTS_ROOT
+    target = out or WEIGHTS_ROOT
     if only:
         info = glyph_train.train_part(only, target, seed=seed, quick=quick)
     else:

@@ -111,7 +111,7 @@ def _dtype_for(device: str):
 def resolve_model_path(model: str) -> str:
     """``glyph`` names the glyph world's shipped LE model; anything else is a hub id or a folder."""
     if model == "glyph":
-        from ..glyph.le import le_model_path
+        from ..glyph.models.le import le_model_path
 
         return le_model_path()
     return model

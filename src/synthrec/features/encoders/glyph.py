@@ -15,7 +15,7 @@ from .base import ImageTextEncoder
 
 def load_glyph(target: str, *, spec: str, device: torch.device, precision: str) -> ImageTextEncoder:
     try:
-        module = importlib.import_module("synthrec.glyph.clip")
+        module = importlib.import_module("synthrec.glyph.models.clip")
     except ImportError as exc:
         raise ModelLoadError(f"the glyph world's CLIP is not available ({one_line(exc)})",
                              "install synthrec with its glyph package, or use an open_clip: or hf: encoder") from exc

@@ -14,10 +14,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ..features.encoders.base import ImageTextEncoder
+from ...features.encoders.base import ImageTextEncoder
 from . import text as minilm
-from .render import to_size
-from .world import CLIP_NAME, IMAGE_SIZE, weights_dir
+from ..world.constants import IMAGE_SIZE
+from ..world.render import to_size
+from .weights import CLIP_NAME, weights_dir
 
 # Fixed input normalisation (ink is sparse: mean ~0.2, std ~0.35 on rendered and real digits).
 PIXEL_MEAN, PIXEL_STD = 0.2, 0.35
@@ -101,7 +102,7 @@ class GlyphClipEncoder(ImageTextEncoder):
 def save_glyph_clip(model: GlyphClip, config: dict, folder: str | Path) -> None:
     from safetensors.torch import save_file
 
-    from .._io import atomic_path, write_json
+    from ..._io import atomic_path, write_json
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,7 +115,7 @@ def load_glyph_clip(path: str | None = None, device: str | None = None) -> Glyph
     """The shipped mini CLIP (``path=None``) or one saved by ``save_glyph_clip`` / ``synthrec.glyph.train``."""
     from safetensors.torch import load_file
 
-    from ..errors import ModelLoadError
+    from ...errors import ModelLoadError
 
     folder = Path(path) if path else weights_dir(CLIP_NAME)
     wfile = folder / "model.safetensors"
