@@ -3,7 +3,8 @@ import torch
 from PIL import Image
 
 from synthrec.features.encoders.base import ImageTextEncoder
-from synthrec.glyph.models.clip import GlyphClip, default_config, load_glyph_clip, save_glyph_clip
+from synthrec.features.encoders.glyph import load_glyph_clip
+from synthrec.glyph.models.clip import GlyphClip, default_config, save_glyph_clip
 from synthrec.glyph.models import weights_dir
 
 SHIPPED = (weights_dir("clip") / "model.safetensors").is_file()

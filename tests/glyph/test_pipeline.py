@@ -78,7 +78,7 @@ def test_shipped_pipeline_golden_samples():
     means = [float(np.asarray(im).mean() / 255) for im in images]
     assert np.allclose(means, GOLDEN_MEANS, atol=0.01)
     if (weights_dir("clip") / "model.safetensors").is_file():
-        from synthrec.glyph.models.clip import load_glyph_clip
+        from synthrec.features.encoders.glyph import load_glyph_clip
         from synthrec.glyph.training.measure import zero_shot_head
 
         enc = load_glyph_clip()

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from synthrec.glyph.models.clip import load_glyph_clip
+from synthrec.features.encoders.glyph import load_glyph_clip
 from synthrec.glyph.models.pipeline import load_glyph_pipeline
 from synthrec.glyph.training import train_all
 

