@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from synthrec.cli.app import app
-from synthrec.glyph import models, world
+from synthrec.glyph import models
 
 
 def _weights_present() -> bool:
