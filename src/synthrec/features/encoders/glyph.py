@@ -65,7 +65,7 @@ def load_glyph_clip(path: str | Path | None = None, device: str | None = None) -
 
 def load_glyph(target: str, *, spec: str, device: torch.device, precision: str) -> ImageTextEncoder:
     try:
-        from ...glyph.models import clip  # noqa: F401  (the model's module; an ImportError here means no glyph)
+        from ...glyph.models.clip import load_glyph_clip_model  # noqa: F401  (ImportError: no glyph models)
     except ImportError as exc:
         raise ModelLoadError(f"the glyph world's CLIP is not available ({one_line(exc)})",
                              "install synthrec with its glyph package, or use an open_clip: or hf: encoder") from exc
