@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from ...errors import SynthrecError
+from ...errors import RayUnavailableError
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, make_shard
@@ -16,10 +16,6 @@ from . import fewer_workers_message
 from ._progress import image_bar
 
 log = logging.getLogger(__name__)
-
-
-class RayUnavailableError(SynthrecError, ImportError):
-    pass
 
 
 def _import_ray():
