@@ -70,7 +70,7 @@ def run_train(ctx: RunContext, folder: Path) -> dict:
     features = encode_with_cache(encoder, cache_items(items), ctx.feature_cache_dir,
                                  batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
     templates = ctx.head_templates
-    init = zero_shot_weights(encoder, ctx.labels.names, templates)
+    init = zero_shot_weights(encoder, ctx.labels.names, templates, ctx.feature_cache_dir)
     meta = {"classnames": list(ctx.labels.names), "templates": templates, "encoder_id": encoder.encoder_id,
             "encoder_fingerprint": encoder.fingerprint}
     result = train_head(features, [it.class_id for it in items], init, cfg.train, seed=cfg.seed, head_meta=meta)
@@ -84,7 +84,7 @@ def run_evaluate(ctx: RunContext, folder: Path) -> dict:
 
     dataset = ctx.test_set()
     encoder = ctx.train_encoder()
-    heads = {"baseline": zero_shot_head(encoder, ctx.labels.names, ctx.head_templates),
+    heads = {"baseline": zero_shot_head(encoder, ctx.labels.names, ctx.head_templates, ctx.feature_cache_dir),
              "tuned": ClassifierHead.load(stage_dir(ctx.run_dir, "train"))}
     metrics = evaluate_heads(encoder, heads, dataset, ctx.labels.names, ctx.feature_cache_dir, cfg=ctx.cfg.evaluate)
     metrics["test_set"] = ctx.test_set_name(dataset)

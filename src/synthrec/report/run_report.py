@@ -35,7 +35,8 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     h, m = _results_section(metrics, labels)
     html_parts.append(h)
     md_parts.append(m)
-    h, m = _data_section(run_dir, labels, train)
+    manifest = _manifest(run_dir)  # read once: the data counts and the sample grids both use it
+    h, m = _data_section(run_dir, manifest, train)
     html_parts.append(h)
     md_parts.append(m)
     if stage_dir(run_dir, "fewshot").is_dir():
@@ -46,7 +47,7 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
         md_parts.append(m)
     html_parts.append(_filter_histogram(run_dir))
     html_parts.append(_training_curve(train))
-    html_parts.append(_sample_grids(run_dir, labels, samples_per_class))
+    html_parts.append(_sample_grids(run_dir, manifest, labels, samples_per_class))
     cfg_text = yaml.safe_dump(cfg, sort_keys=False)
     html_parts.append(f"<h2>Configuration</h2><pre>{H.esc(cfg_text)}</pre>")
     md_parts += ["## Configuration", "", "```yaml", cfg_text.rstrip(), "```", ""]
@@ -131,12 +132,11 @@ def _per_class_plot(heads: dict, labels: list[str]) -> str:
     return "<h3>Per class</h3>" + H.img_tag(H.figure_data_uri(fig), "per-class accuracy")
 
 
-def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple[str, str]:
+def _data_section(run_dir: Path, manifest, train: dict | None) -> tuple[str, str]:
     rows = []
     prompts = stage_file(run_dir, "prompts", "prompts")
     if prompts.is_file():
         rows.append(["prompts", _io.read_parquet(prompts).num_rows])
-    manifest = _manifest(run_dir)
     if manifest is not None:
         rows.append(["generated images", manifest.num_rows])
     scores = stage_file(run_dir, "filter", "scores")
@@ -195,21 +195,26 @@ def _training_curve(train: dict | None) -> str:
     return "<h2>Training</h2>" + H.img_tag(H.figure_data_uri(fig), "training curve")
 
 
-def _sample_grids(run_dir: Path, labels: list[str], per_class: int) -> str:
-    manifest = _manifest(run_dir)
+def _sample_grids(run_dir: Path, manifest, labels: list[str], per_class: int) -> str:
     if manifest is None or not labels:
         return "<h2>Samples</h2><p class=\"note\">No generated images yet.</p>"
     from ..generate import load_image
 
     kept = _kept_ids(run_dir)
-    rows = manifest.to_pylist()
+    # One pass over the manifest picks every class's first samples, so the cost does not grow as images x classes.
+    picked: dict[int, list[int]] = {cid: [] for cid in range(len(labels))}
+    for i, (cid, image_id) in enumerate(zip(manifest.column("class_id").to_pylist(),
+                                            manifest.column("image_id").to_pylist())):
+        bucket = picked.get(cid)
+        if bucket is not None and len(bucket) < per_class and (kept is None or image_id in kept):
+            bucket.append(i)
+    gen_dir = stage_dir(run_dir, "generate")
     figures = []
     for cid, name in enumerate(labels):
-        mine = [r for r in rows if r["class_id"] == cid and (kept is None or r["image_id"] in kept)][:per_class]
         images = []
-        for r in mine:
+        for r in manifest.take(picked[cid]).to_pylist() if picked[cid] else []:
             try:
-                images.append(load_image(stage_dir(run_dir, "generate"), r))
+                images.append(load_image(gen_dir, r))  # the shard's tar index is built once, on the first read
             except Exception as exc:  # one unreadable sample must not sink the whole report
                 log.warning("report: cannot read %s (%s)", r.get("image_id"), exc)
         if images:
