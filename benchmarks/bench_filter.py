@@ -104,7 +104,7 @@ def build_generated(folder: Path, bases, n: int, per_shard: int = 1000, classes:
 def _glyph_bases():
     import numpy as np
 
-    from synthrec.glyph.render import random_chars, render_glyphs
+    from synthrec.glyph.world.render import random_chars, render_glyphs
 
     return [np.asarray(im) for im, _, _ in render_glyphs(random_chars(200, 0), 0, size=16)]
 

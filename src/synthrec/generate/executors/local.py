@@ -14,7 +14,7 @@ from ..backends import create_generator
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, make_shard, remove_stale_temps
-from . import fewer_workers_message
+from ._workers import fewer_workers_message
 from ._progress import image_bar
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from ...errors import RayUnavailableError
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, make_shard
-from . import fewer_workers_message
+from ._workers import fewer_workers_message
 from ._progress import image_bar
 
 log = logging.getLogger(__name__)
