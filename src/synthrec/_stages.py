@@ -85,7 +85,9 @@ def _clear(folder: Path, keep: tuple[str, ...]) -> None:
 
 
 def _has_content(folder: Path) -> bool:
-    return folder.is_dir() and any(p.name not in {"stage.pending.json"} for p in folder.iterdir())
+    # Hidden files are locks and temporaries, never output.
+    return folder.is_dir() and any(p.name != "stage.pending.json" and not p.name.startswith(".")
+                                   for p in folder.iterdir())
 
 
 def _plan_matches(folder: Path, key: str) -> bool:

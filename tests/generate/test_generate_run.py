@@ -14,8 +14,12 @@ from synthrec.generate import (MANIFEST_COLUMNS, RealGuidance, generate, iter_im
 from synthrec.generate.backends.base import Generator
 
 
+LOCKS = (".synthrec.lock", ".workers.lock")  # hold the pid of their last holder, not data
+
+
 def _files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in LOCKS}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +34,14 @@ def reference(tmp_path_factory, tiny_generator, tiny_sd_path):
     cfg = GenerateConfig(generator=tiny_sd_path, images_per_prompt=2, steps=2, guidance_scale=3.0, shard_size=2,
                          batch_size=2, device="cpu")
     out = tmp_path_factory.mktemp("reference")
-    result = generate(prompts, cfg, out, run_seed=3, generator=tiny_generator, progress=False)
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the tests that compare with it: plan.json records the thread count
+    try:
+        result = generate(prompts, cfg, out, run_seed=3, generator=tiny_generator, progress=False)
+    finally:
+        torch.set_num_threads(before)
     return out, result
 
 

@@ -39,6 +39,7 @@ class ShardJob:
     format: str = "webdataset"
     image_format: str = "png"
     class_folders: dict[int, str] = field(default_factory=dict)
+    cpu_threads: int | None = None  # the plan's torch thread count on CPU (it can change an image's last bits)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,9 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
             if pending is not None:
                 sink_batch(sink, pending[0], pending[1], [f.result() for f in pending[2]])
 
+    tar_path = None
     if job.format == "webdataset":
+        tar_path = out_dir / tar_rel
         with _io.atomic_path(out_dir / tar_rel) as tmp:
             with open(tmp, "wb") as fh:
                 sink = _TarSink(fh)
@@ -179,7 +182,7 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
         produce(None)
     else:
         raise ValueError(f"unknown output format {job.format!r}")
-    write_manifest(out_dir, shard.shard_id, rows)
+    write_manifest(out_dir, shard.shard_id, rows, tar_path=tar_path)
     return ShardResult(shard.shard_id, len(rows), time.perf_counter() - t0)
 
 
