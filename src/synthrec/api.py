@@ -119,6 +119,18 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
     _check_run_dir(run_dir)
     labels = resolve_labels(cfg)
     keys = stage_settings(cfg, labels)
+    from ._lock import folder_lock
+
+    with folder_lock(run_dir):
+        _stages.remove_stale_temps(run_dir)  # left by a killed run; safe, the lock is ours
+        # Refuse a changed generation before any stage runs, so a refused config leaves the folder as it was.
+        if only is None or _stages.STAGES.index(only) >= _stages.STAGES.index("generate"):
+            _stages.check_precious(run_dir, "generate", *keys["generate"], overwrite=overwrite)
+        return _run_stages(cfg, run_dir, labels, keys, overwrite, only)
+
+
+def _run_stages(cfg: RunConfig, run_dir: Path, labels: LabelSpace, keys: dict, overwrite: bool,
+                only: str | None) -> dict[str, Any]:
     config_text = yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
     if not (run_dir / "config.yaml").is_file():  # marks the folder as a run folder from the first stage on
         _io.write_text(run_dir / "config.yaml", config_text)
@@ -146,6 +158,8 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
             log.info("evaluate: no test set configured, skipping")
             continue
         wanted = only is None or stage == only or stage == "labels"
+        if stage == "generate" and _stages.is_done(run_dir, stage, key) and not _generation_complete(cfg, run_dir):
+            wanted = True  # incomplete: make the missing shards again, then every later stage
         if _stages.is_done(run_dir, stage, key):
             log.info("%s: up to date, reusing %s", stage, _stages.stage_dir(run_dir, stage))
         elif not wanted:
@@ -164,7 +178,24 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
     return outputs
 
 
+def _generation_complete(cfg: RunConfig, run_dir: Path) -> bool:
+    """Quick check of reused generation against its plan; if it fails, later stages are marked not done."""
+    from .generate.verify import check_generation, plan_from_folder
+
+    folder = _stages.stage_dir(run_dir, "generate")
+    check = check_generation(folder, plan_from_folder(folder, _stages.stage_dir(run_dir, "prompts") / "prompts.parquet"))
+    if check.ok:
+        return True
+    log.warning("generate: %s is incomplete (%s); generating those shards again and rerunning the later stages",
+                folder, check.summary())
+    _stages.forget(run_dir, "generate", *_stages.STAGES[_stages.STAGES.index("generate") + 1:])
+    return False
+
+
 def _check_run_dir(run_dir: Path) -> None:
+    if run_dir.is_symlink() and not run_dir.exists():
+        raise RunFolderError(f"run_dir {str(run_dir)!r} is a symlink to {str(run_dir.readlink())!r}, which does not "
+                             "exist", "create the target folder, or choose another run_dir")
     if run_dir.exists() and not run_dir.is_dir():
         raise RunFolderError(f"run_dir {str(run_dir)!r} is a file", "choose a folder path for run_dir")
     if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").is_file():

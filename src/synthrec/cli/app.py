@@ -101,6 +101,11 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="where the de
     typer.echo(f"report: {path}")
 
 
+from .verify import verify  # noqa: E402  (its own module; registered here like the others)
+
+app.command(name="verify")(verify)
+
+
 def _mount_optional(module: str, name: str, help_: str) -> None:
     import importlib
 

@@ -196,3 +196,6 @@ def remove_stale_temps(out_dir: str | Path, shard_id: int | None = None) -> None
         if folder.is_dir():
             for p in folder.glob(f".{stem}.{suffix}.*.tmp"):
                 p.unlink(missing_ok=True)
+    if shard_id is None:  # ImageFolder: a killed run's half-written images, one class folder down
+        for p in [*(Path(out_dir) / IMAGES_DIR).glob("*/.*.tmp"), *Path(out_dir).glob(".*.tmp")]:
+            p.unlink(missing_ok=True)
