@@ -118,6 +118,15 @@ class _TarSink:
     def close(self) -> None:
         self.writer.close()
 
+    def abort(self) -> None:
+        """After a failed write (a full disk): mark the tar stream closed without flushing it, or its ``__del__``
+        retries the write on a closed file and prints "Exception ignored" after our one-line error."""
+        tar = self.writer.tarstream
+        stream = getattr(tar, "fileobj", None)
+        if stream is not None and hasattr(stream, "closed"):
+            stream.closed = True
+        tar.closed = True
+
 
 def make_shard(generator: Generator, job: ShardJob, shard: Shard,
                on_images: Callable[[int], None] | None = None) -> ShardResult:
@@ -174,10 +183,14 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
         with _io.atomic_path(out_dir / tar_rel) as tmp:
             with open(tmp, "wb") as fh:
                 sink = _TarSink(fh)
-                produce(sink)
-                sink.close()
-                fh.flush()
-                os.fsync(fh.fileno())
+                try:
+                    produce(sink)
+                    sink.close()
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                except BaseException:
+                    sink.abort()
+                    raise
     elif job.format == "imagefolder":
         produce(None)
     else:
