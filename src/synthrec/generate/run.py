@@ -147,8 +147,6 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
 
 def _numerics(cfg, generator: Generator | None) -> dict[str, Any]:
     """The settings that can change an image's last bits on this machine (see runfolder.py)."""
-    import os
-
     import torch
 
     from .executors.local import worker_devices
@@ -161,7 +159,8 @@ def _numerics(cfg, generator: Generator | None) -> dict[str, Any]:
         on_cpu, n = all(d.startswith("cpu") for d in devices), len(devices)
     else:
         on_cpu, n = cfg.device == "cpu", cfg.num_workers or 1
-    threads = (torch.get_num_threads() if n == 1 else max(1, (os.cpu_count() or 1) // n)) if on_cpu else None
+    # This process's thread budget split between the workers (one worker keeps it whole).
+    threads = max(1, torch.get_num_threads() // n) if on_cpu else None
     return {"micro_batch": int(cfg.batch_size), "cpu_threads": threads}
 
 
