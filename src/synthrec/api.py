@@ -350,9 +350,12 @@ def fork_run(src_run_dir: str | Path, dst_run_dir: str | Path, stages: tuple[str
     for stage in stages:
         if _stages.read_marker(src, stage) is None:
             raise RunFolderError(f"stage {stage!r} of {str(src)!r} is not finished", "run it before forking")
+        # Never the locks: a hard-linked lock file would make the two run folders lock each other.
+        skip = shutil.ignore_patterns(".synthrec.lock", ".workers.lock", ".*.tmp")
         try:
-            shutil.copytree(_stages.stage_dir(src, stage), _stages.stage_dir(dst, stage), copy_function=os.link)
+            shutil.copytree(_stages.stage_dir(src, stage), _stages.stage_dir(dst, stage), copy_function=os.link,
+                            ignore=skip)
         except OSError:
             shutil.rmtree(_stages.stage_dir(dst, stage), ignore_errors=True)
-            shutil.copytree(_stages.stage_dir(src, stage), _stages.stage_dir(dst, stage))
+            shutil.copytree(_stages.stage_dir(src, stage), _stages.stage_dir(dst, stage), ignore=skip)
     shutil.copy2(src / "config.yaml", dst / "config.yaml")

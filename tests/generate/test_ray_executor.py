@@ -1,5 +1,6 @@
 """The Ray executor on a local CPU Ray cluster: the same shards and manifests as the local executor, and a run
-started on one executor finishes on the other, both ways."""
+started on one executor finishes on the other, both ways. CI installs ray with the dev extra and runs this with
+``pytest -m slow``."""
 from __future__ import annotations
 
 import os
@@ -29,6 +30,7 @@ def ray_cluster():
     ray.shutdown()
 
 
+@pytest.mark.slow  # Ray starts a cluster and fresh actor processes for each call: minutes on 2 cores
 @pytest.mark.timeout(900)
 def test_ray_matches_local_and_resumes_both_ways(ray_cluster, tmp_path, prompts, make_cfg):
     local = make_cfg(images_per_prompt=2, shard_size=2, executor="local", num_workers=1)
