@@ -1,7 +1,7 @@
 """The local executor: ``generate()`` with 2 worker processes against 1, same plan, end to end (worker start-up,
 model load, generation, PNG encoding, tar and manifest writing), each into a fresh folder.
 
-quick: a tiny random Stable Diffusion on the CPU, 2 workers sharing the cores (each gets half the threads), so the
+quick: a tiny random Stable Diffusion (32 px, 2 steps) on the CPU, 2 workers sharing the cores (each gets half the threads), so the
 ratio measures the executor's overhead and the gain from overlapping encoding, not from more hardware. Full: one
 worker per visible GPU against one worker, Stable Diffusion 1.5's architecture with random weights at 512 px.
 """
@@ -32,16 +32,12 @@ def run(quick: bool):
     if quick:
         from synthrec.testing.tiny_sd import build_tiny_sd
 
-        model = build_tiny_sd(os.path.join(tmp, "tiny-sd"))
-        n_workers, device, extra = 2, "cpu", dict(steps=4, images_per_prompt=12, shard_size=8, batch_size=8)
+        model = build_tiny_sd(os.path.join(tmp, "tiny-sd"), sample_size=16, layers_per_block=1)  # 32 px
+        n_workers, device, extra = 2, "cpu", dict(steps=2, images_per_prompt=3, shard_size=3, batch_size=3)
     else:
-        import importlib.util
-        from pathlib import Path
+        from generate_throughput import build_random_sd15  # a sibling: benchmarks/ is on sys.path
 
-        spec = importlib.util.spec_from_file_location("gt", Path(__file__).with_name("generate_throughput.py"))
-        gt = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(gt)
-        model = gt.build_random_sd15(os.path.join(tmp, "random-sd15"))
+        model = build_random_sd15(os.path.join(tmp, "random-sd15"))
         n_workers = max(2, torch.cuda.device_count())
         device = "auto"
         extra = dict(steps=50, height=512, width=512, images_per_prompt=16 * n_workers, shard_size=16, batch_size=16)

@@ -7,17 +7,7 @@ on the GPU when there is one.
 """
 from __future__ import annotations
 
-import importlib.util
-import time
-from pathlib import Path
-
-
-def _train_module():
-    path = Path(__file__).with_name("train_head.py")
-    spec = importlib.util.spec_from_file_location("train_head_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import train_head as bench  # a sibling: benchmarks/ is on sys.path when run.py runs
 
 
 def run(quick: bool):
@@ -26,7 +16,6 @@ def run(quick: bool):
     from synthrec.config.schema import TrainConfig
     from synthrec.train import train_head
 
-    bench = _train_module()
     device = torch.device("cuda" if torch.cuda.is_available() and not quick else "cpu")
     classes, per_class, dim = (20, 100, 512) if quick else (1000, 800, 1024)
     x, y, init = bench.make_data(classes, per_class, dim)

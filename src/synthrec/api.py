@@ -235,6 +235,14 @@ def _run_filter(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
     items = generated_items(_stages.stage_dir(cfg.run_dir, "generate"))
     if not items:
         raise DataError("the generate stage produced no images", "check generate.images_per_prompt and the prompts")
+    gen = cfg.generate
+    if gen.executor == "ray" or (gen.num_workers or 1) > 1:
+        # Millions of images: encode them where they were made, into the feature cache the filter reads next.
+        from .features.fanout import encode_generated
+
+        encode_generated(_stages.stage_dir(cfg.run_dir, "generate"), filter_encoder_spec(cfg), feature_cache_dir(cfg),
+                         executor=gen.executor, num_workers=gen.num_workers, device=cfg.train.device,
+                         precision=cfg.filter.precision, batch_size=cfg.filter.batch_size)
     template = cfg.filter.template or head_templates(cfg)[0]
     result = run_filter(items, labels.names, cfg.filter, folder, seed=cfg.seed,
                         encoder=get_encoder(filter_encoder_spec(cfg), cfg.train.device, cfg.filter.precision),

@@ -18,9 +18,9 @@ import pytest
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 KILLS = 20
-# Files that may differ between two correct runs: timestamps in stage markers, the absolute paths in the report and
-# the config copy, lock owner info.
-VOLATILE = ("stage.json", "stage.pending.json", "config.yaml", ".synthrec.lock", ".workers.lock")
+# Files that may differ between two correct runs: timestamps in stage markers, the training's timings (train.json;
+# the head itself is compared), the absolute paths in the report and the config copy, lock owner info.
+VOLATILE = ("stage.json", "stage.pending.json", "train.json", "config.yaml", ".synthrec.lock", ".workers.lock")
 
 
 def _outputs(root: Path) -> dict[str, bytes]:

@@ -41,6 +41,19 @@ class ShardJob:
     class_folders: dict[int, str] = field(default_factory=dict)
     cpu_threads: int | None = None  # the plan's torch thread count on CPU (it can change an image's last bits)
 
+    # The executor protocol (FeatureJob in features/fanout.py is the other job): load once per worker, then run.
+    @property
+    def device(self) -> str:
+        return self.generator_kwargs.get("device", "auto")
+
+    def setup(self, device: str | None = None) -> Generator:
+        from .backends import create_generator
+
+        return create_generator(self.generator_spec, **dict(self.generator_kwargs, device=device or self.device))
+
+    def run(self, generator: Generator, shard: Shard, on_images: Callable[[int], None] | None = None):
+        return make_shard(generator, self, shard, on_images=on_images)
+
 
 @dataclass(frozen=True)
 class ShardResult:

@@ -12,10 +12,9 @@ import multiprocessing as mp
 import time
 from typing import Any, Iterable, Sequence
 
-from ..backends import create_generator
 from ..backends.base import Generator
 from ..plan import Shard
-from ..shards import ShardJob, ShardResult, make_shard, remove_stale_temps
+from ..shards import ShardJob, ShardResult, remove_stale_temps
 from ._progress import ShardWork, image_bar, set_cpu_threads, start_worker
 
 log = logging.getLogger(__name__)
@@ -38,15 +37,12 @@ def run_local(job: ShardJob, shards: ShardWork | Sequence[Shard], *, generator: 
     work = ShardWork.of(shards)
     if not work.num_shards:
         return []
-    devices = worker_devices(job.generator_kwargs.get("device", "auto"), num_workers)[:work.num_shards]
+    devices = worker_devices(job.device, num_workers)[:work.num_shards]
     if generator is not None or len(devices) <= 1:
         if generator is not None and len(devices) > 1:
             log.info("generate: a ready generator was passed, so all shards run in this process")
         if generator is None:
-            kw = dict(job.generator_kwargs)
-            if devices and kw.get("device", "auto") == "auto":
-                kw["device"] = devices[0]
-            generator = create_generator(job.generator_spec, **kw)
+            generator = job.setup(devices[0] if devices and job.device == "auto" else None)
         return _in_process(generator, job, work, devices[0] if devices else "cpu", progress)
     return _in_pool(job, work, devices, progress)
 
@@ -61,7 +57,7 @@ def _in_process(generator: Generator, job: ShardJob, work: ShardWork, device: st
     try:
         with image_bar(work.num_images, progress) as bar:
             for shard in work.shards:
-                results.append(make_shard(generator, job, shard, on_images=bar.update))
+                results.append(job.run(generator, shard, on_images=bar.update))
                 log.debug("generate: %s done (%d images)", shard.name, results[-1].num_images)
     finally:
         torch.set_num_threads(before)
@@ -82,9 +78,8 @@ def _run_shard(shard: Shard) -> ShardResult:
     if _STATE["generator"] is None:
         job: ShardJob = _STATE["job"]
         set_cpu_threads(job.cpu_threads, _STATE["device"])
-        _STATE["generator"] = create_generator(job.generator_spec, **dict(job.generator_kwargs,
-                                                                          device=_STATE["device"]))
-    return make_shard(_STATE["generator"], _STATE["job"], shard)
+        _STATE["generator"] = job.setup(_STATE["device"])
+    return _STATE["job"].run(_STATE["generator"], shard)
 
 
 def bounded_unordered(submit, shards: Iterable[Shard], window: int, poll_seconds: float = 0.05):

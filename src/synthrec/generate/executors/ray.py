@@ -13,7 +13,7 @@ from typing import Sequence
 from ...errors import SynthrecError
 from ..backends.base import Generator
 from ..plan import Shard
-from ..shards import ShardJob, ShardResult, make_shard, remove_stale_temps
+from ..shards import ShardJob, ShardResult, remove_stale_temps
 from ._progress import ShardWork, image_bar, set_cpu_threads, start_worker
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,10 @@ class _ShardActor:
 
     def make(self, shard: Shard) -> ShardResult:
         if self.generator is None:
-            from ..backends import create_generator
-
             # Ray sets CUDA_VISIBLE_DEVICES per actor, so "auto" lands on the actor's own GPU.
-            self.generator = create_generator(self.job.generator_spec, **self.job.generator_kwargs)
+            self.generator = self.job.setup()
             set_cpu_threads(self.job.cpu_threads, str(getattr(self.generator, "device", "cpu")))
-        return make_shard(self.generator, self.job, shard)
+        return self.job.run(self.generator, shard)
 
 
 def run_ray(job: ShardJob, shards: ShardWork | Sequence[Shard], *, generator: Generator | None = None,
