@@ -1,9 +1,10 @@
 """The local executor: ``generate()`` with 2 worker processes against 1, same plan, end to end (worker start-up,
 model load, generation, PNG encoding, tar and manifest writing), each into a fresh folder.
 
-quick: a tiny random Stable Diffusion (32 px, 2 steps) on the CPU, 2 workers sharing the cores (each gets half the threads), so the
-ratio measures the executor's overhead and the gain from overlapping encoding, not from more hardware. Full: one
-worker per visible GPU against one worker, Stable Diffusion 1.5's architecture with random weights at 512 px.
+quick: a tiny random Stable Diffusion (32 px, 2 steps) on the CPU, 2 workers sharing the cores (each gets half
+the threads), so the ratio measures the executor's overhead and what overlapping buys, not more hardware. Full: one
+worker per visible GPU (at least 2) against one worker, Stable Diffusion 1.5's architecture with random weights at
+512 px.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Generator throughput: synthrec's batched generator against a naive one-prompt-at-a-time diffusers loop and
 against plain batched diffusers, same model, steps and resolution, measured side by side (generate_throughput.py).
 
-quick: a tiny random Stable Diffusion on the CPU at 32 px, 2 steps. Full: Stable Diffusion 1.5's architecture with random weights
-(speed does not depend on the weights) at 512 px, 50 steps, batch 16, on the first GPU.
+quick: a tiny random Stable Diffusion on the CPU at 32 px, 2 steps. Full: Stable Diffusion 1.5's architecture with
+random weights (speed does not depend on the weights) at 512 px, 50 steps, batch 16, on the first GPU.
 """
 from __future__ import annotations
 

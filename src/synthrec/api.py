@@ -183,7 +183,8 @@ def _generation_complete(cfg: RunConfig, run_dir: Path) -> bool:
     from .generate.verify import check_generation, plan_from_folder
 
     folder = _stages.stage_dir(run_dir, "generate")
-    check = check_generation(folder, plan_from_folder(folder, _stages.stage_dir(run_dir, "prompts") / "prompts.parquet"))
+    plan = plan_from_folder(folder, _stages.stage_dir(run_dir, "prompts") / "prompts.parquet")
+    check = check_generation(folder, plan)
     if check.ok:
         return True
     log.warning("generate: %s is incomplete (%s); generating those shards again and rerunning the later stages",
@@ -198,7 +199,11 @@ def _check_run_dir(run_dir: Path) -> None:
                              "exist", "create the target folder, or choose another run_dir")
     if run_dir.exists() and not run_dir.is_dir():
         raise RunFolderError(f"run_dir {str(run_dir)!r} is a file", "choose a folder path for run_dir")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").is_file():
+    from ._lock import LOCK_FILE
+
+    # The lock file alone is what a run killed before its first write leaves: still a fresh folder.
+    if run_dir.is_dir() and any(p.name != LOCK_FILE for p in run_dir.iterdir()) \
+            and not (run_dir / "config.yaml").is_file():
         raise RunFolderError(f"run_dir {str(run_dir)!r} is not empty and is not a synthrec run folder",
                              "choose a new or empty folder for run_dir")
 
@@ -240,9 +245,9 @@ def _run_filter(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
         # Millions of images: encode them where they were made, into the feature cache the filter reads next.
         from .features.fanout import encode_generated
 
-        encode_generated(_stages.stage_dir(cfg.run_dir, "generate"), filter_encoder_spec(cfg), feature_cache_dir(cfg),
-                         executor=gen.executor, num_workers=gen.num_workers, device=cfg.train.device,
-                         precision=cfg.filter.precision, batch_size=cfg.filter.batch_size)
+        encode_generated(_stages.stage_dir(cfg.run_dir, "generate"), filter_encoder_spec(cfg),
+                         feature_cache_dir(cfg), executor=gen.executor, num_workers=gen.num_workers,
+                         device=cfg.train.device, precision=cfg.filter.precision, batch_size=cfg.filter.batch_size)
     template = cfg.filter.template or head_templates(cfg)[0]
     result = run_filter(items, labels.names, cfg.filter, folder, seed=cfg.seed,
                         encoder=get_encoder(filter_encoder_spec(cfg), cfg.train.device, cfg.filter.precision),

@@ -141,7 +141,8 @@ class GenerationCheck:
             parts.append(f"{len(self.damaged) - limit} more damaged")
         if self.missing:
             ex = ", ".join(shard_name(k) for k in self.missing_examples[:limit])
-            parts.append(f"{self.missing} of {self.num_shards} shards not generated ({ex}{', ...' if self.missing > limit else ''})")
+            more = ", ..." if self.missing > limit else ""
+            parts.append(f"{self.missing} of {self.num_shards} shards not generated ({ex}{more})")
         return "; ".join(parts)
 
 
