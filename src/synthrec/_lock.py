@@ -22,17 +22,13 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .errors import RunFolderError
+from .errors import RunFolderBusyError, RunFolderError
 
 LOCK_FILE = ".synthrec.lock"
 WORKERS_LOCK_FILE = ".workers.lock"
 
 _held: dict[str, list] = {}  # resolved lock path -> [fd, depth]: re-entrant within one process
 _held_guard = threading.Lock()
-
-
-class RunFolderBusyError(RunFolderError):
-    pass
 
 
 def _open(path: Path) -> int:

@@ -50,7 +50,7 @@ class LabelSpace:
         if path.suffix.lower() in {".yaml", ".yml", ".json"}:
             import yaml
 
-            from .config.load import load_yaml_bounded
+            from .safe_yaml import load_yaml_bounded
 
             try:
                 data = load_yaml_bounded(text) or {}

@@ -134,7 +134,7 @@ class _DiskFull(_Interrupting):
 
 
 def test_disk_full_stops_cleanly(reference, tmp_path, prompts, make_cfg, tiny_generator):
-    from synthrec._io import DiskFullError
+    from synthrec.errors import DiskFullError
 
     out, _ = reference
     with pytest.raises(DiskFullError, match="disk full.*finished files are intact"):
@@ -230,7 +230,7 @@ def test_ray_executor_without_ray_is_one_clear_error(tmp_path, prompts, make_cfg
     # Ray itself runs in tests/generate/test_ray_executor.py (slow: it starts a local cluster).
     import sys
 
-    from synthrec.generate.executors.ray import RayUnavailableError
+    from synthrec.errors import RayUnavailableError
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
     with pytest.raises(RayUnavailableError, match=r"pip install 'synthrec\[ray\]'"):

@@ -14,7 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from synthrec._lock import RunFolderBusyError, folder_lock, wait_for_orphans
+from synthrec._lock import folder_lock, wait_for_orphans
+from synthrec.errors import RunFolderBusyError
 from synthrec.generate import generate, read_manifest
 from synthrec.generate.plan import WorkPlan, cut_shards, plan_work
 from synthrec.generate.verify import check_generation

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ._errors import friendly_errors
+from .common import friendly_errors
 
 
 def _generation_folder(target: Path) -> Path:
@@ -20,7 +20,6 @@ def _generation_folder(target: Path) -> Path:
                          "pass a run folder whose generate stage has started, or a generate output folder")
 
 
-@friendly_errors
 def verify(run_dir: Path = typer.Argument(..., help="a run folder (or a generate output folder)"),
            prompts: Optional[Path] = typer.Option(None, "--prompts", help="the prompts.parquet the images were "
                                                   "planned from (default: RUN_DIR/prompts/prompts.parquet)"),
@@ -52,3 +51,7 @@ def verify(run_dir: Path = typer.Argument(..., help="a run folder (or a generate
         typer.echo(f"repair: synthrec verify {run_dir} --repair, then `synthrec generate CONFIG` (or `synthrec run "
                    f"CONFIG`) with this run's config")
     raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(friendly_errors(verify))

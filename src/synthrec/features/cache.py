@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 from .. import _io
-from ..errors import DataError
+from ..errors import DamagedCacheError, DataError
 from .encoders.base import ImageTextEncoder
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,6 @@ class InMemoryImage:
 
     def __call__(self) -> Image.Image:
         return self.image
-
-
-class DamagedChunkError(Exception):
-    def __init__(self, chunk: str, path: Path):
-        super().__init__(str(path))
-        self.chunk, self.path = chunk, path
 
 
 class FeatureCache:
@@ -125,7 +119,7 @@ class FeatureCache:
         for chunk, (dst, src) in by_chunk.items():
             feats = load_file(str(self.folder / f"{chunk}.safetensors"))["features"][torch.tensor(src)]
             if not torch.isfinite(feats).all():  # an encoder never writes NaN: the file was damaged
-                raise DamagedChunkError(chunk, self.folder / f"{chunk}.safetensors")
+                raise DamagedCacheError(chunk, self.folder / f"{chunk}.safetensors")
             out[torch.tensor(dst)] = feats
         return out
 
@@ -229,7 +223,7 @@ def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: st
         good_shas = [shas[i] for i in good_rows]
         try:
             feats = cache.get(good_shas) if cache is not None else torch.stack([fresh[s] for s in good_shas])
-        except DamagedChunkError as exc:
+        except DamagedCacheError as exc:
             if _retried:
                 raise DataError(f"feature cache file {exc.path} is damaged again right after being rebuilt",
                                 f"delete {cache.folder} and check the disk") from None

@@ -60,7 +60,7 @@ def encode_generated(generation_dir: str | Path, encoder_spec: str, cache_dir: s
     """Fill the feature cache with every generated image's features, one executor task per shard; returns the
     number of images handed out (images already cached cost a look-up only)."""
     from ..generate.executors import get_executor
-    from ..generate.executors._progress import ShardWork
+    from ..generate.executors.common import ShardWork
     from ..generate.manifest import complete_shards, manifest_path
 
     import pyarrow.parquet as pq

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, remove_stale_temps
-from ._progress import ShardWork, image_bar, set_cpu_threads, start_worker
+from .common import ShardWork, image_bar, set_cpu_threads, start_worker
 
 log = logging.getLogger(__name__)
 

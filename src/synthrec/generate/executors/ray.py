@@ -10,17 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from ...errors import SynthrecError
+from ...errors import RayUnavailableError
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, remove_stale_temps
-from ._progress import ShardWork, image_bar, set_cpu_threads, start_worker
+from .common import ShardWork, image_bar, set_cpu_threads, start_worker
 
 log = logging.getLogger(__name__)
-
-
-class RayUnavailableError(SynthrecError, ImportError):
-    pass
 
 
 def _import_ray():

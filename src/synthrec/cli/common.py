@@ -1,10 +1,13 @@
-"""The one place where library errors become a single line on stderr and a non-zero exit."""
+"""What every command module shares: the one place where library errors become a single line on stderr and a
+non-zero exit (:func:`friendly_errors`), logging setup, and the options stage commands take."""
 from __future__ import annotations
 
 import errno
 import functools
+import logging
 import os
-from typing import Callable
+from pathlib import Path
+from typing import Callable, List, Optional
 
 import typer
 
@@ -42,3 +45,26 @@ def _os_error_line(exc: OSError) -> str | None:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"disk full while writing{where}. Free some space and run the same command again; finished work is kept"
     return None
+
+
+def setup_logging(verbose: bool = False) -> None:
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(show_path=False, show_time=False, markup=False)], force=True)
+    for noisy in ("httpx", "urllib3", "filelock", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+ConfigArg = typer.Argument(..., help="the run's YAML config", show_default=False)
+SetOpt = typer.Option(None, "--set", "-s", help="override a config value: section.key=value (repeatable)")
+OverwriteOpt = typer.Option(False, "--overwrite", help="discard output made by a different config in the run folder")
+DatasetOpt = typer.Option(None, "--dataset", "-d", help="a built-in dataset as the label space and test set "
+                          "(see `synthrec datasets list`)")
+VerboseOpt = typer.Option(False, "--verbose", "-v")
+
+
+def load(config: Path, overrides: Optional[List[str]], dataset: Optional[str] = None):
+    from ..config import load_config
+
+    return load_config(config, overrides or [], dataset=dataset)
