@@ -45,9 +45,9 @@ def run_filter(ctx: RunContext, folder: Path) -> dict:
     gen = ctx.cfg.generate
     if gen.executor == "ray" or (gen.num_workers or 1) > 1:
         # Millions of images: encode them where they were made, into the feature cache the filter reads next.
-        from .features.fanout import encode_generated
+        from .generate.encode_features import fill_feature_cache
 
-        encode_generated(stage_dir(ctx.run_dir, "generate"), ctx.filter_encoder_spec, ctx.feature_cache_dir,
+        fill_feature_cache(stage_dir(ctx.run_dir, "generate"), ctx.filter_encoder_spec, ctx.feature_cache_dir,
                          executor=gen.executor, num_workers=gen.num_workers, device=ctx.filter_device,
                          precision=ctx.cfg.filter.precision, batch_size=ctx.cfg.filter.batch_size)
     result = filter_images(items, ctx.labels.names, ctx.cfg.filter, folder, seed=ctx.cfg.seed,

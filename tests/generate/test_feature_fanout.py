@@ -9,11 +9,11 @@ import torch
 @pytest.mark.slow  # spawns two workers that each import torch and open_clip
 @pytest.mark.timeout(900)
 def test_local_workers_fill_the_cache_the_filter_reads(tmp_path, prompts, make_cfg, tiny_generator):
-    from synthrec._generated import generated_items
+    from synthrec.generate.items import generated_items
     from synthrec.features.cache import encode_items
     from synthrec.features.encoders import create_encoder
-    from synthrec.features.fanout import encode_generated
-    from synthrec.filter.items import cache_items
+    from synthrec.generate.encode_features import fill_feature_cache
+    from synthrec.features import cache_items
     from synthrec.generate import generate
     from synthrec.testing.tiny_clip import build_tiny_open_clip
 
@@ -22,7 +22,7 @@ def test_local_workers_fill_the_cache_the_filter_reads(tmp_path, prompts, make_c
     generate(prompts, make_cfg(), gen, run_seed=3, generator=tiny_generator, progress=False)
     items = cache_items(generated_items(gen))
 
-    n = encode_generated(gen, spec, tmp_path / "cache", executor="local", num_workers=2, device="cpu",
+    n = fill_feature_cache(gen, spec, tmp_path / "cache", executor="local", num_workers=2, device="cpu",
                          progress=False)
     assert n == 6
     encoder = create_encoder(spec, device="cpu")

@@ -56,16 +56,16 @@ def test_ray_matches_local_and_resumes_both_ways(ray_cluster, tmp_path, prompts,
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_ray_actors_fill_the_feature_cache(ray_cluster, tmp_path, prompts, make_cfg, tiny_generator):
-    from synthrec._generated import generated_items
+    from synthrec.generate.items import generated_items
     from synthrec.features.cache import encode_items
     from synthrec.features.encoders import create_encoder
-    from synthrec.features.fanout import encode_generated
-    from synthrec.filter.items import cache_items
+    from synthrec.generate.encode_features import fill_feature_cache
+    from synthrec.features import cache_items
     from synthrec.testing.tiny_clip import build_tiny_open_clip
 
     spec = build_tiny_open_clip(tmp_path / "clip")
     generate(prompts, make_cfg(), tmp_path / "gen", run_seed=3, generator=tiny_generator, progress=False)
-    assert encode_generated(tmp_path / "gen", spec, tmp_path / "cache", executor="ray", num_workers=2,
+    assert fill_feature_cache(tmp_path / "gen", spec, tmp_path / "cache", executor="ray", num_workers=2,
                             device="cpu", progress=False) == 6
     result = encode_items(create_encoder(spec, device="cpu"), cache_items(generated_items(tmp_path / "gen")),
                           tmp_path / "cache", progress=False)

@@ -41,7 +41,7 @@ class ShardJob:
     class_folders: dict[int, str] = field(default_factory=dict)
     cpu_threads: int | None = None  # the plan's torch thread count on CPU (it can change an image's last bits)
 
-    # The executor protocol (FeatureJob in features/fanout.py is the other job): load once per worker, then run.
+    # The executor protocol (FeatureJob in generate/encode_features.py is the other job): load once per worker, then run.
     @property
     def device(self) -> str:
         return self.generator_kwargs.get("device", "auto")

@@ -2,7 +2,7 @@
 
 Millions of images take long to encode on one device, so the filter's features can be computed where the images
 were made: one task per generation shard, each worker loading the encoder once, encoding that shard's images into
-the content-addressed feature cache (whose writers never touch each other's files, see ``cache.py``). The filter
+the content-addressed feature cache (whose writers never touch each other's files, see ``features/cache.py``). The filter
 then finds every feature cached and encodes nothing; its result is the same as encoding in one process.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..generate.plan import Shard
+from .plan import Shard
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +30,17 @@ class FeatureJob:
     cpu_threads: int | None = None
 
     def setup(self, device: str | None = None):
-        from .encoders import create_encoder
+        from ..features.encoders import create_encoder
 
         return create_encoder(self.encoder_spec, device=device or self.device, precision=self.precision)
 
     def run(self, encoder, shard: Shard, on_images=None):
         import pyarrow.parquet as pq
 
-        from .._generated import generated_items
-        from ..filter.items import cache_items
-        from ..generate.manifest import manifest_path, manifest_schema
-        from ..generate.shards import ShardResult
-        from .cache import encode_items
+        from ..features import cache_items, encode_items
+        from .items import generated_items
+        from .manifest import manifest_path, manifest_schema
+        from .shards import ShardResult
 
         t0 = time.perf_counter()
         table = pq.read_table(manifest_path(self.generation_dir, shard.shard_id))
@@ -54,14 +53,14 @@ class FeatureJob:
         return ShardResult(shard.shard_id, len(items), time.perf_counter() - t0)
 
 
-def encode_generated(generation_dir: str | Path, encoder_spec: str, cache_dir: str | Path, *,
+def fill_feature_cache(generation_dir: str | Path, encoder_spec: str, cache_dir: str | Path, *,
                      executor: str = "local", num_workers: int | None = None, device: str = "auto",
                      precision: str = "auto", batch_size: int = 256, progress: bool = True) -> int:
     """Fill the feature cache with every generated image's features, one executor task per shard; returns the
     number of images handed out (images already cached cost a look-up only)."""
-    from ..generate.executors import get_executor
-    from ..generate.executors.common import ShardWork
-    from ..generate.manifest import complete_shards, manifest_path
+    from .executors import get_executor
+    from .executors.common import ShardWork
+    from .manifest import complete_shards, manifest_path
 
     import pyarrow.parquet as pq
 
