@@ -68,6 +68,7 @@ def train_diffusion(out_dir: str | Path | None, seed: int = 0, steps: int = 4000
 
         torch.manual_seed(seed)
         pipe = load_glyph_pipeline(init_from)
+        pipe.unet.register_to_config(_name_or_path="unet")  # not the machine's path, into the saved config
         base = pipe.unet.config.block_out_channels[0]
     else:
         pipe = new_pipeline(base, seed)
@@ -120,7 +121,7 @@ def train_diffusion(out_dir: str | Path | None, seed: int = 0, steps: int = 4000
             if out_dir is not None:  # a usable checkpoint in case the run is stopped
                 snap.save_pretrained(str(out_dir))
         if max_seconds is not None and time.time() - t0 > max_seconds:
-            log(f"diffusion: time budget reached after {done} steps")
+            log(f"{grid_prefix}: time budget reached after {done} steps")
             break
     final = GlyphPipeline(ema, DDIMScheduler(**scheduler_config()))
     final.set_progress_bar_config(disable=True)
