@@ -28,7 +28,7 @@ IMAGE_SETS = ("B", "LE", "LE_CF")
 
 
 def _pixels(images) -> np.ndarray:
-    from synthrec.glyph.render import to_size
+    from synthrec.glyph.world.render import to_size
 
     return np.stack([np.asarray(to_size(im, 16), dtype=np.float32).ravel() / 255.0 for im in images])
 
@@ -38,7 +38,7 @@ def build_judges(seed: int = 0) -> tuple[dict, dict]:
     from sklearn.svm import SVC
 
     from synthrec.datasets.digits import load_digits_split
-    from synthrec.glyph.render import render_glyphs
+    from synthrec.glyph.world.render import render_glyphs
 
     pool_images, pool_labels = load_digits_split("pool")
     x_pool, y_pool = _pixels(pool_images), np.array(pool_labels)
@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     from synthrec import _io
-    from synthrec.glyph.clip import load_glyph_clip
-    from synthrec.glyph.measure import zero_shot_head
+    from synthrec.glyph.models.clip import load_glyph_clip
+    from synthrec.glyph.training.measure import zero_shot_head
 
     seeds = sorted(a.demo_dir.glob("seed*"))
     if not seeds:
@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             result["sets"][f"{seed_dir.name}/{name}"] = m
             cells = [" / ".join(f"{100 * m[j]['on_disagreements'][k]:.0f}" for k in ("intended", "teacher", "neither"))
                      for j in ("real", "renderer")]
+            real = m["real"]
             print(f"| {seed_dir.name} | {name.replace('_', '+')} | {m['images']} | "
-                  f"{100 * m['real']['intended_right_overall']:.1f} % | {100 * m['real']['teacher_right_overall']:.1f} % | "
+                  f"{100 * real['intended_right_overall']:.1f} % | {100 * real['teacher_right_overall']:.1f} % | "
                   f"{100 * m['teacher_agrees_with_intended']:.1f} % | {m['disagreements']} | {cells[0]} | {cells[1]} |")
     if a.json:
         _io.write_json(a.json, result)

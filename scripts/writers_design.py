@@ -3,9 +3,10 @@
     PYTHONPATH=src python scripts/writers_design.py [--per-class 100]
 
 The renderer used as a perfect generator of the domain prompt: the shipped mini CLIP's zero-shot head is tuned on
-rendered images (``synthrec.glyph.measure.renderer_gain``) and measured on the pool digits, for the one-pen
-renderer the shipped CLIP and first generator training used (``domain``), the many-writers renderer (``domain-writers``)
-and the many-writers renderer with one of its ranges changed, to see what each range costs on load_digits' writers.
+rendered images (``synthrec.glyph.training.measure.renderer_gain``) and measured on the pool digits, for the
+one-pen renderer the shipped CLIP and the first generator training used (``domain``), the many-writers renderer
+(``domain-writers``) and the many-writers renderer with one of its ranges changed, to see what each range costs on
+load_digits' writers.
 Also printed: how often the CLIP is right on the renders (the zero-shot/generator asymmetry: low means the CLIP
 has not seen this domain). About 3 minutes on one thread.
 """
@@ -27,9 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--per-class", type=int, default=100)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    from synthrec.glyph import render
-    from synthrec.glyph.clip import load_glyph_clip
-    from synthrec.glyph.measure import renderer_gain
+    from synthrec.glyph.models.clip import load_glyph_clip
+    from synthrec.glyph.training.measure import renderer_gain
+    from synthrec.glyph.world import render
 
     enc = load_glyph_clip()
     shipped = dict(render.WRITER_RANGES)

