@@ -204,22 +204,28 @@ def _affine(rot_deg: float, shear: float, sx: float, sy: float) -> np.ndarray:
     return rot @ sh @ np.diag([sx, sy])
 
 
-def _draw_pen(ch: str, st: "_Sample", rng: np.random.Generator) -> np.ndarray:
-    variants = _PEN[ch]
-    strokes = variants[int(rng.integers(len(variants)))]
-    m = _affine(st.rotation, st.shear, st.aspect, 1.0)
+def _place_strokes(strokes, m: np.ndarray, jitter: float, height: float, rng: np.random.Generator
+                   ) -> tuple[list[np.ndarray], float, np.ndarray]:
+    """Jitter each stroke's control points, smooth the curved ones, apply ``m``; the scale that makes the glyph
+    ``height`` px tall (and no wider than the canvas) and the glyph's centre."""
     drawn = []
     for kind, pts in strokes:
         p = np.array(pts, dtype=np.float64)
-        p = p + rng.normal(0, 0.045 * st.wobble, p.shape)
+        p = p + rng.normal(0, jitter, p.shape)
         if kind == "s":
             p = _chaikin(p, 3)
         drawn.append(p @ m.T)
     allp = np.concatenate(drawn)
     lo, hi = allp.min(0), allp.max(0)
     ext = np.maximum(hi - lo, 1e-6)
-    s = min(st.height / ext[1], (CANVAS - 2) / ext[0])
-    c = (lo + hi) / 2
+    return drawn, min(height / ext[1], (CANVAS - 2) / ext[0]), (lo + hi) / 2
+
+
+def _draw_pen(ch: str, st: "_Sample", rng: np.random.Generator) -> np.ndarray:
+    variants = _PEN[ch]
+    strokes = variants[int(rng.integers(len(variants)))]
+    m = _affine(st.rotation, st.shear, st.aspect, 1.0)
+    drawn, s, c = _place_strokes(strokes, m, 0.045 * st.wobble, st.height, rng)
     shift = rng.normal(0, st.shift_px, 2)
     # Supersample x2 so thin strokes still anti-alias when brought down to 32 px.
     ss = 2
@@ -401,17 +407,7 @@ def _draw_writer(ch: str, w: Writer, rng: np.random.Generator) -> np.ndarray:
     """The glyph as this writer's pen draws it: float 32x32 ink in 0..255."""
     strokes = WRITER_VARIANTS[ch][w.variant]
     m = _affine(w.rotation, w.slant, w.aspect, 1.0)
-    drawn = []
-    for kind, pts in strokes:
-        p = np.array(pts, dtype=np.float64) + rng.normal(0, w.care, (len(pts), 2))
-        if kind == "s":
-            p = _chaikin(p, 3)
-        drawn.append(p @ m.T)
-    allp = np.concatenate(drawn)
-    lo, hi = allp.min(0), allp.max(0)
-    ext = np.maximum(hi - lo, 1e-6)
-    s = min(w.height / ext[1], (CANVAS - 2) / ext[0])
-    c = (lo + hi) / 2
+    drawn, s, c = _place_strokes(strokes, m, w.care, w.height, rng)
     ss = 2  # supersampled, so thin and tapering strokes anti-alias
     im = Image.new("L", (CANVAS * ss, CANVAS * ss))
     dr = ImageDraw.Draw(im)
