@@ -54,7 +54,7 @@ def build_judges(seed: int = 0) -> tuple[dict, dict]:
 @torch.no_grad()
 def measure_set(run_dir: Path, encoder, head: torch.Tensor, judges: dict) -> dict:
     from synthrec import _io
-    from synthrec._generated import generated_items
+    from synthrec.generate.items import generated_items
 
     selection = {r["image_id"]: r for r in _io.read_parquet(run_dir / "filter" / "selection.parquet").to_pylist()}
     kept = [it for it in generated_items(run_dir / "generate") if it.image_id in selection]  # what training used
