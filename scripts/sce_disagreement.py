@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     from synthrec import _io
-    from synthrec.glyph.models.clip import load_glyph_clip
+    from synthrec.features.encoders.glyph import load_glyph_clip
     from synthrec.glyph.training.measure import zero_shot_head
 
     seeds = sorted(a.demo_dir.glob("seed*"))

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--per-class", type=int, default=100)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    from synthrec.glyph.models.clip import load_glyph_clip
+    from synthrec.features.encoders.glyph import load_glyph_clip
     from synthrec.glyph.training.measure import renderer_gain
     from synthrec.glyph.world import render
 
