@@ -111,6 +111,14 @@ def _mount_optional(module: str, name: str, help_: str) -> None:
     app.add_typer(sub, name=name, help=help_)
 
 
+def _add_command(module: str, attr: str, name: str) -> None:
+    import importlib
+
+    app.command(name=name)(getattr(importlib.import_module(module), attr))
+
+
+_add_command("synthrec.cli.export", "export_command", "export")
+
 _mount_optional("synthrec.cli.datasets", "datasets", "The paper's benchmark datasets: list, show.")
 _mount_optional("synthrec.cli.glyph", "glyph", "The offline glyph world: train its models.")
 

@@ -156,19 +156,44 @@ def load_image(out_dir: str | Path, row: dict[str, Any], *, verify: bool = True)
         tars.close()
 
 
-def _load(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool):
+def _checked_bytes(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool) -> bytes:
     where = f"image {row.get('image_id')} ({row.get('path')})"
-    fix = f"delete {MANIFEST_DIR}/{shard_name(row['shard_id'])}.parquet and run generate again to remake the shard"
     try:
         data = _read_bytes(out_dir, row, tars)
     except (OSError, KeyError, tarfile.TarError) as exc:
-        raise DataError(f"{where} is missing or unreadable ({type(exc).__name__})", fix) from None
+        raise DataError(f"{where} is missing or unreadable ({type(exc).__name__})", _remake_fix(row)) from None
     if verify and _io.sha256_bytes(data) != row["sha256"]:
-        raise DataError(f"{where} does not match its sha256 in the manifest (corrupt or replaced)", fix)
+        raise DataError(f"{where} does not match its sha256 in the manifest (corrupt or replaced)", _remake_fix(row))
+    return data
+
+
+def _remake_fix(row: dict[str, Any]) -> str:
+    return f"delete {MANIFEST_DIR}/{shard_name(row['shard_id'])}.parquet and run generate again to remake the shard"
+
+
+def _load(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool):
+    where = f"image {row.get('image_id')} ({row.get('path')})"
+    data = _checked_bytes(out_dir, row, tars, verify)
     try:
         return _decode(data, where)
     except Exception as exc:  # PIL raises many types for a bad file
-        raise DataError(f"{where} cannot be decoded ({type(exc).__name__})", fix) from None
+        raise DataError(f"{where} cannot be decoded ({type(exc).__name__})", _remake_fix(row)) from None
+
+
+def iter_image_bytes(out_dir: str | Path, table=None) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Yield ``(row, encoded bytes as stored)`` for each manifest row, in table order, each checked against its
+    sha256: for copying images out (an export) without decoding and re-encoding them. A missing or altered image
+    raises DataError."""
+    out_dir = Path(out_dir)
+    if table is None:
+        table = read_manifest(out_dir)
+    tars = _TarCache()
+    try:
+        for batch in table.to_batches(max_chunksize=1024):
+            for row in batch.to_pylist():
+                yield row, _checked_bytes(out_dir, row, tars, True)
+    finally:
+        tars.close()
 
 
 def iter_images(out_dir: str | Path, table=None, *, verify: bool = True,
