@@ -29,6 +29,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("key", "string", False),          # WebDataset __key__ (= image_id); the tar member is "<key>.<ext>"
     ("path", "string", False),         # relative to the output folder: the tar, or the image file (ImageFolder)
     ("class_id", "int64", False),
+    ("class_name", "string", True),    # null when generate() was given no class names
     ("prompt_id", "int64", False),
     ("image_index", "int64", False),
     ("prompt", "string", False),
@@ -92,6 +93,9 @@ def read_manifest(out_dir: str | Path):
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataError(f"manifest {path} cannot be read ({exc})",
                             "delete it and run generate again to remake that shard") from None
+        if "class_name" not in t.schema.names:  # written before manifests named their classes
+            t = t.add_column(t.schema.get_field_index("class_id") + 1, "class_name",
+                             pa.nulls(t.num_rows, pa.string()))
         if t.schema.names != schema.names:
             raise DataError(f"manifest {path} has columns {t.schema.names}, expected {schema.names}",
                             "it was made by another synthrec version; generate into a new folder")

@@ -46,28 +46,38 @@ class GenerateResult:
         return made / self.seconds if self.seconds > 0 else 0.0
 
 
-def _class_folders(class_ids: Sequence[int], labels, out_dir: Path) -> dict[int, str]:
-    """ImageFolder sub-folders: ``labels.unique_dirnames`` of the class names (numeric prefix keeps them unique)."""
-    from ..labels import LabelSpace, unique_dirnames
+def _class_names(table, class_ids: Sequence[int], labels, out_dir: Path) -> list[str] | None:
+    """Class names, indexed by class id: ``labels``, else the prompts table's class_name column, else the
+    ``labels.json`` a run folder keeps (beside the images, in the run folder, or in its labels stage)."""
+    from ..labels import LabelSpace
 
     names = None
     if labels is not None:
         names = list(labels.names) if isinstance(labels, LabelSpace) else [str(n) for n in labels]
-    else:
-        # Where a run folder keeps it: beside the images, in the run folder, or in its labels stage.
+    elif "class_name" in table.column_names and not table.column("class_name").null_count:
+        by_id = dict(zip(table.column("class_id").to_pylist(), table.column("class_name").to_pylist()))
+        if set(by_id) == set(range(len(by_id))):
+            names = [by_id[i] for i in range(len(by_id))]
+    if names is None:
         for candidate in (out_dir / "labels.json", out_dir.parent / "labels.json",
                           out_dir.parent / "labels" / "labels.json"):
             if candidate.is_file():
                 names = list(LabelSpace.load(candidate).names)
                 break
-    n = max(class_ids) + 1
+    if names is not None and len(names) < max(class_ids) + 1:
+        raise DataError(f"the prompts use class id {max(class_ids)} but the label space has {len(names)} classes",
+                        "make the prompts from the same label space")
+    return names
+
+
+def _class_folders(class_ids: Sequence[int], names: list[str] | None) -> dict[int, str]:
+    """ImageFolder sub-folders: ``labels.unique_dirnames`` of the class names (numeric prefix keeps them unique)."""
+    from ..labels import unique_dirnames
+
     if names is None:
         log.warning("generate: no class names given for the ImageFolder; folders are named by class id "
                     "(pass labels= to name them)")
-        names = [f"class{i}" for i in range(n)]
-    elif len(names) < n:
-        raise DataError(f"the prompts use class id {n - 1} but the label space has {len(names)} classes",
-                        "make the prompts from the same label space")
+        names = [f"class{i}" for i in range(max(class_ids) + 1)]
     folders = unique_dirnames(names)
     return {cid: folders[cid] for cid in sorted(set(class_ids))}
 
@@ -129,7 +139,9 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
     table = load_prompts(prompts)
     units = plan_work(table, cfg.images_per_prompt, run_seed, guidance=init_images)
     shards = cut_shards(units, cfg.shard_size)
-    folders = _class_folders([u.class_id for u in units], labels, out_dir) if cfg.format == "imagefolder" else None
+    class_ids = [u.class_id for u in units]
+    names = _class_names(table, class_ids, labels, out_dir)
+    folders = _class_folders(class_ids, names) if cfg.format == "imagefolder" else None
     settings = _plan_settings(cfg, run_seed, table, init_images, folders)
     if generator is not None:
         _check_generator(generator, cfg, settings)
@@ -156,7 +168,8 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
                                              guidance_scale=cfg.guidance_scale, height=cfg.height, width=cfg.width,
                                              scheduler=cfg.scheduler),
                        batch_size=cfg.batch_size, format=cfg.format, image_format=cfg.image_format,
-                       class_folders=folders or {})
+                       class_folders=folders or {},
+                       class_names={c: names[c] for c in sorted(set(class_ids))} if names else {})
         run = get_executor(cfg.executor)
         try:
             made = run(job, todo, generator=generator, num_workers=cfg.num_workers, progress=progress)
