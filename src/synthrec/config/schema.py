@@ -5,9 +5,9 @@ config is stored in the run folder and alone reproduces the run.
 """
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_serializer, model_validator
 
 
 class _Section(BaseModel):
@@ -61,6 +61,17 @@ class PromptsConfig(_Section):
         return v
 
 
+class AdapterConfig(_Section):
+    """A LoRA or textual-inversion adapter loaded into the generator with diffusers' own loaders."""
+
+    kind: Literal["lora", "textual_inversion"] = "lora"
+    path: str = Field(..., description="a .safetensors file, a folder, or a Hugging Face hub id")
+    weight_name: Optional[str] = Field(None, description="the weights file inside a folder or hub repo")
+    weight: float = Field(1.0, description="LoRA: its scale in set_adapters (several LoRAs mix by these weights)")
+    name: Optional[str] = Field(None, description="LoRA: the adapter name; default adapter<i>")
+    token: Optional[str] = Field(None, description='textual inversion: the token it adds, e.g. "<my-cat>"')
+
+
 class GenerateConfig(_Section):
     generator: str = Field(..., description="a diffusers pipeline id or path, or `glyph` for the offline world")
     images_per_prompt: PositiveInt = 10
@@ -72,6 +83,10 @@ class GenerateConfig(_Section):
     dtype: Literal["auto", "fp16", "bf16", "fp32"] = "auto"
     device: str = "auto"
     scheduler: Optional[str] = Field(None, description="a diffusers scheduler class name, e.g. DPMSolverMultistepScheduler")
+    negative_prompt: Optional[str] = Field(None, description='e.g. "blurry, low quality, text, watermark"')
+    adapters: list[AdapterConfig] = Field(default_factory=list, description="LoRA / textual-inversion weights")
+    pipeline_kwargs: dict[str, Any] = Field(default_factory=dict, description="more arguments for the pipeline "
+                                            "call, passed unchanged (e.g. guidance_rescale: 0.7, eta: 0.5)")
     shard_size: PositiveInt = Field(1000, description="images per shard")
     format: Literal["webdataset", "imagefolder"] = "webdataset"
     image_format: Literal["png", "jpg", "webp"] = "png"
@@ -79,6 +94,19 @@ class GenerateConfig(_Section):
     compile: bool = Field(False, description="torch.compile the denoiser (CUDA speed; slow first batch)")
     executor: Literal["local", "ray"] = "local"
     num_workers: Optional[PositiveInt] = Field(None, description="local: default one per visible GPU, else 1")
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_options(self, handler):
+        # Left out when unset, so the generation key of a config that does not use them is what it was before
+        # these options existed, and finished run folders stay valid.
+        data = handler(self)
+        for key in _OPTIONAL_GENERATION_OPTIONS:
+            if key in data and not data[key]:
+                del data[key]
+        return data
+
+
+_OPTIONAL_GENERATION_OPTIONS = ("negative_prompt", "adapters", "pipeline_kwargs")
 
 
 class FilterConfig(_Section):

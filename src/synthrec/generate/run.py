@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from ..errors import ConfigError, DataError
 from .backends import parse_spec
+from .backends.options import options_from_config
 from .backends.base import Generator
 from .executors import get_executor
 from .manifest import IMAGES_DIR, MANIFEST_DIR, complete_shards, manifest_path
@@ -94,9 +95,34 @@ def _plan_settings(cfg, run_seed: int, prompts, guidance: RealGuidance | None, f
         "image_format": cfg.image_format, "run_seed": int(run_seed), "prompts_sha256": prompts_fingerprint(prompts),
         "real_guidance": guidance.fingerprint() if guidance is not None else None,
     }
+    # Only when set, so that plans written before these options existed still match.
+    options = options_from_config(cfg)
+    if options.get("adapters"):
+        options["adapters"] = [{**a, "sha256": adapter_fingerprint(a["path"])} for a in options["adapters"]]
+    settings.update(options)
     if folders is not None:
         settings["class_folders"] = {str(k): v for k, v in folders.items()}
     return settings
+
+
+def adapter_fingerprint(path: str) -> str | None:
+    """sha256 of a local adapter file (or of a folder's weight files), so that a retrained LoRA saved under the same
+    name makes a new plan; None for a hub id, which the plan records by name."""
+    from .._io import sha256_file
+
+    p = Path(path).expanduser()
+    if p.is_file():
+        return sha256_file(p)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.suffix in (".safetensors", ".bin", ".pt") and f.is_file())
+        return _hash_text(",".join(f"{f.relative_to(p)}={sha256_file(f)}" for f in files))
+    return None
+
+
+def _hash_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _check_generator(generator: Generator, cfg, plan_settings: dict[str, Any]) -> None:
@@ -166,7 +192,7 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
         job = ShardJob(out_dir=str(out_dir), generator_spec=cfg.generator,
                        generator_kwargs=dict(device=cfg.device, dtype=cfg.dtype, steps=cfg.steps,
                                              guidance_scale=cfg.guidance_scale, height=cfg.height, width=cfg.width,
-                                             scheduler=cfg.scheduler),
+                                             scheduler=cfg.scheduler, **options_from_config(cfg)),
                        batch_size=cfg.batch_size, format=cfg.format, image_format=cfg.image_format,
                        class_folders=folders or {},
                        class_names={c: names[c] for c in sorted(set(class_ids))} if names else {})
