@@ -106,6 +106,7 @@ def test_options_in_the_generation_key_through_the_cli(tmp_path, tiny_sd_path, l
     runner = CliRunner()
     opts = {"negative_prompt": "blurry", "scheduler": "EulerDiscreteScheduler", "pipeline_kwargs": {"eta": 0.5},
             "adapters": [{"path": str(lora_file), "weight": 0.8}]}
+    assert runner.invoke(app, ["prompts", write(**opts)]).exit_code == 0
     res = runner.invoke(app, ["generate", write(**opts)])
     assert res.exit_code == 0, res.output
     import json
