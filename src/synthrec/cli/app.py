@@ -119,6 +119,7 @@ def _add_command(module: str, attr: str, name: str) -> None:
 
 _add_command("synthrec.cli.export", "export_command", "export")
 _add_command("synthrec.cli.predict", "predict_command", "predict")
+_add_command("synthrec.cli.check", "check_command", "check")
 
 _mount_optional("synthrec.cli.datasets", "datasets", "The paper's benchmark datasets: list, show.")
 _mount_optional("synthrec.cli.glyph", "glyph", "The offline glyph world: train its models.")

@@ -112,6 +112,42 @@ def load_open_clip(target: str, *, spec: str, device: torch.device, precision: s
                            device=device, precision=precision)
 
 
+def check_open_clip(target: str, *, spec: str) -> None:
+    """What :func:`load_open_clip` would refuse, found without loading weights: an unknown architecture or tag, a
+    missing file or folder, or (offline) a tag whose weights are not in the local cache."""
+    import open_clip
+
+    folder = Path(os.path.expanduser(target))
+    if target and folder.is_dir():
+        _check_folder(folder, spec)
+        return
+    arch, _, weights = target.partition("/")
+    _check_arch(arch, spec)
+    tags = open_clip.list_pretrained_tags_by_model(arch)
+    if not weights:
+        raise ModelLoadError(f"encoder spec {spec!r} names no weights",
+                             f"write open_clip:{arch}/<tag> with a tag from {_fmt(tags)}, or a weights file path")
+    if Path(os.path.expanduser(weights)).is_file():
+        return
+    if not open_clip.is_pretrained_cfg(arch, weights):
+        if looks_like_path(weights) or weights.endswith((".safetensors", ".bin", ".pt", ".pth")):
+            raise ModelLoadError(f"weights file {weights!r} in encoder spec {spec!r} does not exist",
+                                 "give the path of an existing open_clip state-dict file")
+        close = difflib.get_close_matches(weights, tags, n=5, cutoff=0.3) or tags
+        raise ModelLoadError(f"open_clip architecture {arch!r} has no pretrained tag {weights!r}",
+                             f"use one of its tags: {_fmt(close)}, or a path to a weights file")
+    from ..._hub import check_hub_model, offline
+
+    hub_id = open_clip.get_pretrained_cfg(arch, weights).get("hf_hub", "").strip("/")
+    if hub_id:
+        from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
+
+        check_hub_model(hub_id, [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME], f"the weights of encoder {spec}")
+    elif offline():
+        raise ModelLoadError(f"encoder {spec!r} downloads its weights from a URL, and offline mode is on",
+                             "run once with network access, or point the spec at a local weights file")
+
+
 def _transform_of(model):
     import open_clip
     from open_clip.transform import PreprocessCfg, image_transform_v2
@@ -147,4 +183,4 @@ def _fmt(items) -> str:
     return ", ".join(items) if items else "(none)"
 
 
-__all__ = ["OpenClipEncoder", "load_open_clip"]
+__all__ = ["OpenClipEncoder", "check_open_clip", "load_open_clip"]
