@@ -68,7 +68,7 @@ def _checks(cfg) -> Iterator[tuple[str, Callable[[], None]]]:
     if labels.image_folder is not None:
         yield "labels.image_folder", lambda: _label_folder(labels.image_folder)
     if cfg.prompts.strategy == "le":
-        yield "prompts.le.model", lambda: _check_transformers_model(cfg.prompts.le.model, "language model")
+        yield "prompts.le.model", lambda: _check_le_model(cfg.prompts.le.model)
     gen = cfg.generate
     yield "generate.generator", lambda: check_generator(gen.generator)
     if gen.scheduler:
@@ -182,6 +182,12 @@ def check_generator(spec: str) -> None:
     from ._hub import check_hub_model
 
     check_hub_model(target, ["model_index.json"], "generator")
+
+
+def _check_le_model(spec: str) -> None:
+    from .prompts.language_enhancement import resolve_model_path
+
+    _check_transformers_model(resolve_model_path(spec), "language model")
 
 
 def _check_transformers_model(spec: str, what: str) -> None:

@@ -142,7 +142,7 @@ def check_open_clip(target: str, *, spec: str) -> None:
     if hub_id:
         from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 
-        check_hub_model(hub_id, [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME], f"the weights of encoder {spec}")
+        check_hub_model(hub_id, [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME], f"the weights of {spec}, hub model")
     elif offline():
         raise ModelLoadError(f"encoder {spec!r} downloads its weights from a URL, and offline mode is on",
                              "run once with network access, or point the spec at a local weights file")
