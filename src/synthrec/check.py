@@ -164,6 +164,8 @@ def check_generator(spec: str) -> None:
     from .generate.backends import parse_spec
 
     backend, path = parse_spec(spec)
+    if backend not in ("glyph", "diffusers"):
+        return  # a backend registered by a plugin resolves its own specs when it loads
     if backend == "glyph":
         if path is not None and not Path(path).expanduser().exists():
             raise ModelLoadError(f"glyph pipeline path {path!r} does not exist",
