@@ -111,15 +111,13 @@ def _mount_optional(module: str, name: str, help_: str) -> None:
     app.add_typer(sub, name=name, help=help_)
 
 
-def _add_command(module: str, attr: str, name: str) -> None:
-    import importlib
+from . import check as _check  # noqa: E402
+from . import export as _export  # noqa: E402
+from . import init as _init  # noqa: E402
+from . import predict as _predict  # noqa: E402
 
-    app.command(name=name)(getattr(importlib.import_module(module), attr))
-
-
-_add_command("synthrec.cli.export", "export_command", "export")
-_add_command("synthrec.cli.predict", "predict_command", "predict")
-_add_command("synthrec.cli.check", "check_command", "check")
+for _module in (_check, _export, _predict, _init):
+    _module.register(app)
 
 _mount_optional("synthrec.cli.datasets", "datasets", "The paper's benchmark datasets: list, show.")
 _mount_optional("synthrec.cli.glyph", "glyph", "The offline glyph world: train its models.")

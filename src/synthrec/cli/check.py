@@ -28,3 +28,7 @@ def check_command(
         typer.secho(f"{len(problems)} problem(s) in {config}; nothing was run", err=True)
         raise typer.Exit(1)
     typer.echo(f"ok: {config} is ready to run")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="check")(check_command)

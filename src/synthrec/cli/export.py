@@ -50,3 +50,7 @@ def export_command(
     counts = ", ".join(f"{name} {n}" for name, n in result.per_class.items())
     typer.echo(f"{result.out}", nl=True)
     typer.echo(f"exported {result.images} images ({result.selection}) as {result.format}: {counts}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="export")(export_command)

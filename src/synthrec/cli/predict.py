@@ -33,3 +33,7 @@ def predict_command(
         return
     for path, pairs in zip(images, ranked):
         typer.echo(f"{path}\t" + "\t".join(f"{name} {p:.3f}" for name, p in pairs))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="predict")(predict_command)
