@@ -228,8 +228,8 @@ def _run_train(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
                                  batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
     templates = head_templates(cfg)
     init = zero_shot_weights(encoder, labels.names, templates)
-    meta = {"classnames": list(labels.names), "templates": templates, "encoder_id": encoder.encoder_id,
-            "encoder_fingerprint": encoder.fingerprint}
+    meta = {"classnames": list(labels.names), "templates": templates, "encoder_spec": cfg.train.encoder,
+            "encoder_id": encoder.encoder_id, "encoder_fingerprint": encoder.fingerprint}
     result = train_head(features, [it.class_id for it in items], init, cfg.train, seed=cfg.seed, head_meta=meta)
     result.save(folder)
     return {"images": len(items)}

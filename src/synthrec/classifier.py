@@ -60,9 +60,11 @@ def load_classifier(path: str | os.PathLike, *, encoder=None, device: str = "aut
     from .features.encoders import ImageTextEncoder, create_encoder
     from .train import ClassifierHead
 
-    head = ClassifierHead.load(_head_path(Path(path)))
+    head_path = _head_path(Path(path))
+    head = ClassifierHead.load(head_path)
     meta = head.meta
-    names, spec, fingerprint = meta.get("classnames"), meta.get("encoder_id"), meta.get("encoder_fingerprint")
+    names, fingerprint = meta.get("classnames"), meta.get("encoder_fingerprint")
+    spec = meta.get("encoder_spec") or _spec_from_run_config(head_path) or meta.get("encoder_id")
     if not names or len(names) != head.num_classes or not spec or not fingerprint:
         raise DataError(f"the head in {str(path)!r} does not record its class names and encoder",
                         "train it again with this synthrec version")
@@ -79,6 +81,19 @@ def load_classifier(path: str | os.PathLike, *, encoder=None, device: str = "aut
         raise ModelLoadError(f"the encoder gives {encoder.embed_dim}-d features but the head takes "
                              f"{head.in_features}-d", f"use the encoder the head was trained with ({spec})")
     return Classifier(encoder=encoder, head=head.eval(), classnames=list(names))
+
+
+def _spec_from_run_config(head_path: Path) -> str | None:
+    """``train.encoder`` of the run a head came from: heads saved before the spec was in their metadata record only
+    the encoder's own id, which is not always a spec ``create_encoder`` takes."""
+    import yaml
+
+    folder = head_path if head_path.is_dir() else head_path.parent
+    config = folder.parent / "config.yaml"
+    try:
+        return ((yaml.safe_load(config.read_text()) or {}).get("train") or {}).get("encoder")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
 
 
 def _head_path(path: Path) -> Path:

@@ -59,7 +59,7 @@ def test_head_file_alone_says_what_it_is(finished_run, images, tmp_path):
     with safe_open(str(finished_run / "train" / "head.safetensors"), framework="pt") as fh:
         meta = fh.metadata()
     assert json.loads(meta["classnames"]) == NAMES
-    assert json.loads(meta["encoder_id"]).startswith("open_clip:")
+    assert json.loads(meta["encoder_spec"]).startswith("open_clip:")
     assert len(json.loads(meta["encoder_fingerprint"])) >= 12
     lone = tmp_path / "head.safetensors"
     shutil.copy(finished_run / "train" / "head.safetensors", lone)

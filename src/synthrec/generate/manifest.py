@@ -191,11 +191,17 @@ def iter_image_bytes(out_dir: str | Path, table=None) -> Iterator[tuple[dict[str
     out_dir = Path(out_dir)
     if table is None:
         table = read_manifest(out_dir)
+    for row, tars in _rows_with_tars(out_dir, table):
+        yield row, _checked_bytes(out_dir, row, tars, True)
+
+
+def _rows_with_tars(out_dir: Path, table) -> Iterator[tuple[dict[str, Any], _TarCache]]:
+    """The table's rows in order, each with the one open-tar cache the whole pass shares."""
     tars = _TarCache()
     try:
         for batch in table.to_batches(max_chunksize=1024):
             for row in batch.to_pylist():
-                yield row, _checked_bytes(out_dir, row, tars, True)
+                yield row, tars
     finally:
         tars.close()
 
@@ -212,17 +218,12 @@ def iter_images(out_dir: str | Path, table=None, *, verify: bool = True,
     out_dir = Path(out_dir)
     if table is None:
         table = read_manifest(out_dir)
-    tars = _TarCache()
-    try:
-        for batch in table.to_batches(max_chunksize=1024):
-            for row in batch.to_pylist():
-                try:
-                    img = _load(out_dir, row, tars, verify)
-                except DataError as exc:
-                    if errors == "raise":
-                        raise
-                    log.warning("skipping %s", exc)
-                    continue
-                yield row, img
-    finally:
-        tars.close()
+    for row, tars in _rows_with_tars(out_dir, table):
+        try:
+            img = _load(out_dir, row, tars, verify)
+        except DataError as exc:
+            if errors == "raise":
+                raise
+            log.warning("skipping %s", exc)
+            continue
+        yield row, img
