@@ -91,3 +91,16 @@ def test_datasets_and_label_sources_are_checked(tmp_path, models):
     res = runner.invoke(app, ["check", _write(tmp_path, cfg)])
     assert res.exit_code == 1
     assert "labels.file: class list file" in res.stderr and "evaluate.dataset: data root" in res.stderr
+
+
+def test_run_and_generate_check_first_and_make_nothing(tmp_path, models):
+    cfg = _good(tmp_path, models)
+    cfg["filter"]["encoder"] = "open_clip:RN5O/openai"
+    cfg["train"]["encoder"] = str(tmp_path / "no-such-clip")
+    path = _write(tmp_path, cfg)
+    for command in ("run", "generate"):
+        res = runner.invoke(app, [command, path])
+        assert res.exit_code == 1, res.output
+        errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error: ")]
+        assert [e.split(": ", 2)[1] for e in errors] == ["filter.encoder", "train.encoder"], res.stderr
+        assert not (tmp_path / "run" / "generate").exists() and not (tmp_path / "run" / "prompts").exists()
