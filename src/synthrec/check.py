@@ -36,10 +36,11 @@ class PreflightError(SynthrecError):
         super().__init__("\nerror: ".join(lines).rstrip("."))
 
 
-def check_config(cfg) -> list[Problem]:
-    """Every problem the checks find in ``cfg`` (a RunConfig), in config order; empty when all is ready."""
+def check_config(cfg, *, generation: bool = True) -> list[Problem]:
+    """Every problem the checks find in ``cfg`` (a RunConfig), in config order; empty when all is ready.
+    ``generation=False`` leaves out what only generating needs (the images are already made)."""
     problems: list[Problem] = []
-    for where, check in _checks(cfg):
+    for where, check in _checks(cfg, generation):
         try:
             check()
         except SynthrecError as exc:
@@ -47,17 +48,17 @@ def check_config(cfg) -> list[Problem]:
     return problems
 
 
-def ensure_ready(cfg) -> None:
+def ensure_ready(cfg, *, generation: bool = True) -> None:
     """Raise :class:`PreflightError` listing every problem of ``cfg``; the start of ``run`` and ``generate``."""
-    problems = check_config(cfg)
+    problems = check_config(cfg, generation=generation)
     if problems:
         raise PreflightError(problems)
 
 
 # -- what is checked ---------------------------------------------------------------------------------------------
 
-def _checks(cfg) -> Iterator[tuple[str, Callable[[], None]]]:
-    yield "run_dir", lambda: _check_run_dir(Path(cfg.run_dir))
+def _checks(cfg, generation: bool) -> Iterator[tuple[str, Callable[[], None]]]:
+    yield "run_dir", lambda: check_run_dir(Path(cfg.run_dir))
     if cfg.train.cache_dir:
         yield "train.cache_dir", lambda: _check_writable(Path(cfg.train.cache_dir), "train.cache_dir")
     labels = cfg.labels
@@ -67,14 +68,15 @@ def _checks(cfg) -> Iterator[tuple[str, Callable[[], None]]]:
         yield "labels.file", lambda: _check_file(labels.file, "class list file")
     if labels.image_folder is not None:
         yield "labels.image_folder", lambda: _label_folder(labels.image_folder)
-    if cfg.prompts.strategy == "le":
-        yield "prompts.le.model", lambda: _check_le_model(cfg.prompts.le.model)
     gen = cfg.generate
-    yield "generate.generator", lambda: check_generator(gen.generator)
-    if gen.scheduler:
-        yield "generate.scheduler", lambda: _check_scheduler(gen.scheduler)
-    for i, adapter in enumerate(gen.adapters):
-        yield f"generate.adapters[{i}]", lambda a=adapter: _check_adapter(a)
+    if generation:
+        if cfg.prompts.strategy == "le":
+            yield "prompts.le.model", lambda: _check_le_model(cfg.prompts.le.model)
+        yield "generate.generator", lambda: check_generator(gen.generator)
+        if gen.scheduler:
+            yield "generate.scheduler", lambda: _check_scheduler(gen.scheduler)
+        for i, adapter in enumerate(gen.adapters):
+            yield f"generate.adapters[{i}]", lambda a=adapter: _check_adapter(a)
     if cfg.filter.encoder and cfg.filter.encoder != cfg.train.encoder:
         yield "filter.encoder", lambda: check_encoder(cfg.filter.encoder)
     yield "train.encoder" + ("" if cfg.filter.encoder else " (also the filter's)"), \
@@ -95,7 +97,8 @@ def _checks(cfg) -> Iterator[tuple[str, Callable[[], None]]]:
                                                             fs.download, fewshot=True)
 
 
-def _check_run_dir(run_dir: Path) -> None:
+def check_run_dir(run_dir: Path) -> None:
+    """A new folder, an empty one, or a synthrec run folder, where files can be written."""
     from .errors import RunFolderError
 
     if run_dir.exists() and not run_dir.is_dir():

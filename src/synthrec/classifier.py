@@ -99,8 +99,10 @@ def _spec_from_run_config(head_path: Path) -> str | None:
 def _head_path(path: Path) -> Path:
     if path.is_file() or (path / "head.safetensors").is_file():
         return path
-    if (path / "train" / "head.safetensors").is_file():
-        return path / "train"
+    from .stages import stage_dir
+
+    if (stage_dir(path, "train") / "head.safetensors").is_file():
+        return stage_dir(path, "train")
     if (path / "config.yaml").is_file():
         raise RunFolderError(f"run folder {str(path)!r} has no trained head yet",
                              "run `synthrec train CONFIG` (or `synthrec run CONFIG`) first")

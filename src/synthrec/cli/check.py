@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ._errors import friendly_errors
+from .common import friendly_errors, setup_logging
 
 
 @friendly_errors
@@ -17,6 +17,7 @@ def check_command(
         dataset: Optional[str] = typer.Option(None, "--dataset", "-d", metavar="NAME",
                                               help="a built-in dataset as the label space and test set")):
     """Check CONFIG without generating anything: all problems at once, one line each with its fix."""
+    setup_logging()
     from ..check import check_config
     from ..config import load_config
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ._errors import friendly_errors
+from .common import friendly_errors, setup_logging
 
 
 class ExportFormat(str, Enum):
@@ -39,6 +39,7 @@ def export_command(
                                                        "(private; needs `huggingface-cli login`)"),
         overwrite: bool = typer.Option(False, "--overwrite", help="replace a non-empty --out folder")):
     """Export a run's images with their class names (the filter's selection by default)."""
+    setup_logging()
     from ..export import export_run
 
     if push_to_hub and format is not ExportFormat.hf:

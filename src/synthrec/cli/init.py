@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ._errors import friendly_errors
+from .common import friendly_errors
 
 DEFAULT_TEMPLATE = "glyph_zeroshot"
 

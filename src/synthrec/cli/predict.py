@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._errors import friendly_errors
+from .common import friendly_errors, setup_logging
 
 
 @friendly_errors
@@ -21,6 +21,7 @@ def predict_command(
                                               help="load the encoder from here instead (it must be the same model)"),
         device: str = typer.Option("auto", "--device", metavar="DEVICE", help="auto | cpu | cuda | cuda:N")):
     """Classify images with the head a run trained (on the encoder it was trained with)."""
+    setup_logging()
     from ..classifier import load_classifier
 
     clf = load_classifier(run_dir, encoder=encoder, device=device)

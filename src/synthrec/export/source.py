@@ -48,8 +48,9 @@ class RunImages:
 
     def __iter__(self) -> Iterator[ExportRecord]:
         from ..generate import iter_image_bytes
+        from ..stages import stage_dir
 
-        for row, data in iter_image_bytes(self.run_dir / "generate", self.manifest):
+        for row, data in iter_image_bytes(stage_dir(self.run_dir, "generate"), self.manifest):
             p_true, kept = self.scores.get(row["image_id"], (None, None))
             cid = int(row["class_id"])
             yield ExportRecord(row["image_id"], cid, self.classnames[cid], data, _image_format(data, row),
@@ -64,22 +65,23 @@ def read_run_images(run_dir: str | Path, selection: Selection = "filtered") -> R
     from .. import _io
     from ..generate import read_manifest
     from ..labels import LabelSpace
+    from ..stages import read_marker, stage_file
 
     run_dir = Path(run_dir)
     if selection not in SELECTIONS:
         raise DataError(f"unknown selection {selection!r}", f"use one of {', '.join(SELECTIONS)}")
     if not (run_dir / "config.yaml").is_file():
         raise RunFolderError(f"{str(run_dir)!r} is not a synthrec run folder", "pass the run_dir of a config you ran")
-    labels_file = run_dir / "labels" / "labels.json"
+    labels_file = stage_file(run_dir, "labels", "labels")
     if not labels_file.is_file():
         raise RunFolderError(f"{str(run_dir)!r} has no labels/labels.json", "run `synthrec run CONFIG` first")
     classnames = list(LabelSpace.load(labels_file).names)
-    if not (run_dir / "generate" / "stage.json").is_file():
+    if read_marker(run_dir, "generate") is None:
         raise RunFolderError(f"the generate stage of {str(run_dir)!r} is not finished",
                              "run `synthrec generate CONFIG` (or `synthrec run CONFIG`) first")
-    manifest = read_manifest(run_dir / "generate")
-    scores_file = run_dir / "filter" / "scores.parquet"
-    filtered = (run_dir / "filter" / "stage.json").is_file() and scores_file.is_file()
+    manifest = read_manifest(stage_dir(run_dir, "generate"))
+    scores_file = stage_file(run_dir, "filter", "scores")
+    filtered = read_marker(run_dir, "filter") is not None and scores_file.is_file()
     scores: dict[str, tuple[float, bool]] = {}
     if filtered:
         table = _io.read_parquet(scores_file).select(["image_id", "p_true", "kept"]).to_pylist()

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from .. import _io
+from ..stages import stage_dir, stage_file
 from . import html as H
 
 log = logging.getLogger("synthrec")
@@ -53,7 +54,7 @@ def read_manifest_or_none(run_dir: Path):
     from ..generate import read_manifest
 
     try:
-        table = read_manifest(run_dir / "generate")
+        table = read_manifest(stage_dir(run_dir, "generate"))
     except Exception as exc:  # a report must render even when a stage's output is missing or damaged
         log.debug("report: no manifest (%s)", exc)
         return None
@@ -61,7 +62,7 @@ def read_manifest_or_none(run_dir: Path):
 
 
 def _scores(run_dir: Path, labels: list[str]) -> list[dict] | None:
-    path = run_dir / "filter" / "scores.parquet"
+    path = stage_file(run_dir, "filter", "scores")
     if not path.is_file():
         return None
     rows = _io.read_parquet(path).to_pylist()
@@ -88,7 +89,7 @@ def _strip(run_dir: Path, items: list[tuple[dict, str]]) -> str:
     figures = []
     for row, caption in items:
         try:
-            image = load_image(run_dir / "generate", row)
+            image = load_image(stage_dir(run_dir, "generate"), row)
         except Exception as exc:  # one unreadable sample must not sink the whole report
             log.warning("report: cannot read %s (%s)", row.get("image_id"), exc)
             continue
@@ -106,7 +107,7 @@ def exports_section(run_dir: Path) -> tuple[str, str]:
     if not entries:
         note = "No exports yet: `synthrec export RUN_DIR --format imagefolder|webdataset|hf|parquet --out DIR`."
         return f"<h2>Exports</h2><p class=\"note\">{H.esc(note)}</p>", f"## Exports\n\n{note}\n"
-    report_dir = (run_dir / "report").resolve()
+    report_dir = stage_dir(run_dir, "report").resolve()
     items, md = [], []
     for e in entries:
         target = Path(e["out"])
