@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import ConfigError, ModelLoadError, SynthrecError
+from .errors import ConfigError, ModelLoadError, PreflightError, SynthrecError
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +24,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
-
-
-class PreflightError(SynthrecError):
-    """Problems found before any work started; printed one per line."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        lines = [str(p) for p in self.problems]
-        # The CLI prefixes "error: " once; each further problem gets its own "error: " line.
-        super().__init__("\nerror: ".join(lines).rstrip("."))
 
 
 def check_config(cfg, *, generation: bool = True) -> list[Problem]:

@@ -18,7 +18,14 @@ def bundled_templates() -> dict[str, object]:
     folder = files("synthrec") / "configs"
     if not folder.is_dir():
         return {}
-    return {f.name[:-5]: f for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".yaml")}
+    import yaml
+
+    out = {}
+    for f in sorted(folder.iterdir(), key=lambda f: f.name):
+        # Run configs only: the folder also holds the demo's own settings file, which is no run config.
+        if f.name.endswith(".yaml") and "run_dir" in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}):
+            out[f.name[:-5]] = f
+    return out
 
 
 @friendly_errors
