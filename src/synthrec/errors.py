@@ -32,3 +32,7 @@ class DataError(SynthrecError):
 
 class RunFolderError(SynthrecError):
     """A run folder belongs to another configuration or is damaged."""
+
+
+class AdapterError(ModelLoadError):
+    """A LoRA or textual-inversion file is unreadable or was made for another base model."""
