@@ -130,6 +130,25 @@ class EvaluateConfig(_Section):
     skip_corrupt: bool = False
 
 
+class AdaptConfig(_Section):
+    """Adapting the generator to the shots (strategies lora*, textual_inversion*): docs/fewshot.md."""
+
+    lora_scope: Literal["dataset", "class"] = Field("dataset", description="one LoRA for all classes (DataDream's "
+                                                    "dataset-level) or one per class")
+    lora_rank: PositiveInt = 4
+    lora_alpha: Optional[float] = Field(None, gt=0, description="default: the rank (scale 1)")
+    lora_steps: PositiveInt = 200
+    lora_lr: float = Field(1e-4, gt=0)
+    lora_text_encoder: bool = Field(False, description="also LoRA on the text encoder (not for the glyph world's "
+                                                       "frozen MiniLM)")
+    ti_steps: PositiveInt = Field(200, description="textual-inversion steps per class token")
+    ti_lr: float = Field(5e-3, gt=0)
+    batch_size: PositiveInt = 8
+
+
+ADAPTER_STRATEGIES = ("lora", "lora_RG", "textual_inversion", "textual_inversion_RG")
+
+
 class FewShotConfig(_Section):
     """The few-shot setting (METHOD.md §3): k real shots per class, Real Guidance, mix training."""
 
@@ -141,9 +160,12 @@ class FewShotConfig(_Section):
     download: bool = False
     shots: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 4, 8, 16])
     seeds: list[int] = Field(default_factory=lambda: [0], description="one k-shot draw per seed")
-    strategies: list[Literal["none", "B", "RF", "RG"]] = Field(
+    strategies: list[Literal["none", "B", "RF", "RG", "lora", "lora_RG", "textual_inversion",
+                             "textual_inversion_RG"]] = Field(
         default_factory=lambda: ["none", "RG"], description="none = real shots only (CT w. init); B = basic "
-        "synthetic data; RF = B after Real Filtering; RG = Real Guidance")
+        "synthetic data; RF = B after Real Filtering; RG = Real Guidance; lora / textual_inversion = the generator "
+        "adapted to the shots (DataDream / DA-Fusion), text-to-image; *_RG = the adapted generator with Real "
+        "Guidance")
     baselines: list[Literal["phase_syn_real", "phase_real_syn"]] = Field(default_factory=list)
     images_per_class: PositiveInt = Field(800, description="synthetic images per class, split across the shots")
     t_star: dict[int, PositiveInt] = Field(default_factory=lambda: {16: 15, 8: 20, 4: 35, 2: 40, 1: 50},
@@ -158,6 +180,7 @@ class FewShotConfig(_Section):
     sce_weight: float = Field(0.5, ge=0, le=1)
     temperature: float = Field(2.0, gt=0)
     skip_corrupt: bool = False
+    adapt: AdaptConfig = AdaptConfig()
 
 
 class ReportConfig(_Section):

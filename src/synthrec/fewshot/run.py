@@ -10,7 +10,9 @@ zero-shot text head, evaluate it on the real test set. Everything lands below ``
     results.json, report.html            every run's top-1 and per-class top-1; the curves
 
 Strategies: ``none`` = real shots only ("CT w. init"); ``B`` = mix training with the basic-prompt set; ``RF`` = B
-after Real Filtering by the shots; ``RG`` = mix training with Real Guidance images of the shots. Baselines
+after Real Filtering by the shots; ``RG`` = mix training with Real Guidance images of the shots; ``lora`` /
+``textual_inversion`` (and their ``*_RG`` forms) = mix training with images of the generator adapted to the shots
+(:mod:`synthrec.fewshot.adapted`; adapters under ``adapters/``). Baselines
 ``phase_syn_real`` / ``phase_real_syn`` use the RG set, as the paper's Table 7 does.
 """
 from __future__ import annotations
@@ -36,7 +38,10 @@ log = logging.getLogger("synthrec")
 RESULTS_FILE = "results.json"
 RESULT_FILE = "result.json"
 STRATEGY_TITLES = {"none": "CT w. init (real only)", "B": "mix, B", "RF": "mix, RF", "RG": "mix, RG",
+                   "lora": "mix, LoRA", "lora_RG": "mix, LoRA + RG", "textual_inversion": "mix, TI",
+                   "textual_inversion_RG": "mix, TI + RG",
                    "phase_syn_real": "phase syn→real (RG)", "phase_real_syn": "phase real→syn (RG)"}
+MIX_STRATEGIES = ("B", "RF", "RG", "lora", "lora_RG", "textual_inversion", "textual_inversion_RG")
 
 
 class NoSyntheticData(Exception):
@@ -100,7 +105,7 @@ class FewShotRun:
         fs = self.fs
         if not fs.strategies and not fs.baselines:
             raise ConfigError("fewshot has no strategies and no baselines", "list at least one, e.g. [none, RG]")
-        if "RG" in fs.strategies or fs.baselines:
+        if any(s.endswith("RG") for s in fs.strategies) or fs.baselines:
             for k in fs.shots:
                 t_star_for(k, fs.t_star)  # a missing t* fails now, not after an hour of generation
 
@@ -218,28 +223,36 @@ class FewShotRun:
         self._syn["B"] = s
         return s
 
-    def rg_set(self, shots: Shots) -> SynSet:
-        """RG: img2img from every shot at the strength matched to the paper's t* for k shots, with the class
-        prompt; ``images_per_class`` per class split evenly over the class's shots."""
-        from ..generate import RealGuidance
+    def class_prompt_table(self, names: Sequence[str] | None = None) -> list[dict]:
+        """One prompt per class: RG's template (default: the prompts' template) with the class name, or with the
+        given stand-ins (textual inversion's learned tokens)."""
         from ..prompts.basic import basic_prompt
 
-        key = f"RG-k{shots.k}-seed{shots.seed}"
+        template = self.fs.rg_template or self.cfg.prompts.template
+        return [{"class_id": c, "prompt_id": c, "text": basic_prompt(n, template, self.labels.domain)}
+                for c, n in enumerate(names or self.names)]
+
+    def rg_set(self, shots: Shots, *, kind: str = "RG", generator=None, table: list[dict] | None = None,
+               adapters: dict | None = None) -> SynSet:
+        """RG: img2img from every shot at the strength matched to the paper's t* for k shots, with the class
+        prompt; ``images_per_class`` per class split evenly over the class's shots. ``generator``/``table``/
+        ``adapters``: the same with an adapted generator (``lora_RG``, ``textual_inversion_RG``)."""
+        from ..generate import RealGuidance
+
+        key = f"{kind}-k{shots.k}-seed{shots.seed}"
         if key in self._syn:
             return self._syn[key]
         t_star = t_star_for(shots.k, self.fs.t_star)
-        gen = self.generator()
+        gen = generator or self.generator()
         strength = rg_strength(t_star, gen)
         steps, start, start_ab = rg_steps(strength, gen, self.cfg.generate.steps)
-        template = self.fs.rg_template or self.cfg.prompts.template
-        table = [{"class_id": c, "prompt_id": c, "text": basic_prompt(n, template, self.labels.domain)}
-                 for c, n in enumerate(self.names)]
+        table = table or self.class_prompt_table()
         gen_cfg = self.cfg.generate.model_copy(update={"images_per_prompt": self.fs.images_per_class,
                                                       "steps": steps})
         guidance = RealGuidance(shots=shots.by_class, strength=strength)
-        folder = self._syn_folder("RG", gen_cfg, table, guidance)
-        self._generate(table, gen_cfg, folder, guidance)
-        s = self._load_set("RG", folder)
+        folder = self._syn_folder(kind, gen_cfg, table, guidance, adapters)
+        self._generate(table, gen_cfg, folder, guidance, gen)
+        s = self._load_set(kind, folder)
         s.info.update(t_star=t_star, strength=strength, steps=steps, start_timestep=start, start_alpha_bar=start_ab,
                       prompts=[r["text"] for r in table])
         self._syn[key] = s
@@ -274,20 +287,21 @@ class FewShotRun:
             return folder
         return None
 
-    def _syn_folder(self, kind: str, gen_cfg, table, guidance) -> Path:
+    def _syn_folder(self, kind: str, gen_cfg, table, guidance, adapters: dict | None = None) -> Path:
         from ..generate.plan import load_prompts, prompts_fingerprint
 
         desc = {"kind": kind, "run_seed": self.cfg.seed,
+                **({"adapters": adapters} if adapters else {}),
                 "generate": gen_cfg.model_dump(mode="json", exclude={"batch_size", "device", "executor",
                                                                       "num_workers", "shard_size"}),
                 "prompts": prompts_fingerprint(load_prompts(table)),
                 "real_guidance": guidance.fingerprint() if guidance is not None else None}
         return self.out / "synthetic" / f"{kind}-{_io.stable_hash(desc)[:16]}"
 
-    def _generate(self, table, gen_cfg, folder: Path, guidance) -> None:
+    def _generate(self, table, gen_cfg, folder: Path, guidance, generator=None) -> None:
         from ..generate import generate
 
-        gen = self.generator()
+        gen = generator or self.generator()
         if getattr(gen, "steps", gen_cfg.steps) != gen_cfg.steps:
             gen = gen.replace(steps=gen_cfg.steps)
         t0 = time.perf_counter()
@@ -331,11 +345,16 @@ class FewShotRun:
         if strategy == "none":
             # CT on the shots alone, with CT's lr (the paper's phase-wise real phase uses the same 2e-3).
             return tune(zs_head, real=real, lr=fs.phase_lr, seed=seed, desc="CT w. init", **common), None
-        syn_set = {"B": self.basic_set, "RF": lambda: self.rf_set(shots)}.get(strategy, lambda: self.rg_set(shots))()
+        from .adapted import adapted_set
+
+        makers = {"B": self.basic_set, "RF": lambda: self.rf_set(shots)}
+        makers.update({s: (lambda s=s: adapted_set(self, shots, s)) for s in MIX_STRATEGIES if s.startswith(
+            ("lora", "textual_inversion"))})
+        syn_set = makers.get(strategy, lambda: self.rg_set(shots))()
         if len(syn_set.labels) == 0:
             raise NoSyntheticData(f"{strategy} left no synthetic images")
         syn = Features(syn_set.feats, syn_set.labels)
-        if strategy in ("B", "RF", "RG"):
+        if strategy in MIX_STRATEGIES:
             return tune(zs_head, syn=syn, real=real, lr=fs.lr, seed=seed, desc=f"mix {strategy}", **common), syn_set
         order = strategy.removeprefix("phase_")
         return phase_wise(zs_head, order, syn=syn, real=real, lr=fs.phase_lr, seed=seed, **common), syn_set
@@ -430,7 +449,8 @@ def _run_key(ctx: FewShotRun, strategy: str, shots: Shots) -> str:
     fs = ctx.fs
     return _io.stable_hash({
         "strategy": strategy, "k": shots.k, "seed": shots.seed, "shots": shots.sha256, "run_seed": ctx.cfg.seed,
-        "fewshot": fs.model_dump(mode="json", exclude={"shots", "seeds", "strategies", "baselines"}),
+        "fewshot": fs.model_dump(mode="json", exclude={"shots", "seeds", "strategies", "baselines", "adapt"}),
+        **({"adapt": fs.adapt.model_dump(mode="json")} if strategy.startswith(("lora", "textual_inversion")) else {}),
         "encoder": ctx.encoder.fingerprint, "templates": ctx.templates, "grad_clip": ctx.cfg.train.grad_clip,
         "generate": ctx.cfg.generate.model_dump(mode="json", exclude={"batch_size", "device", "executor",
                                                                        "num_workers", "shard_size"})
@@ -440,7 +460,7 @@ def _run_key(ctx: FewShotRun, strategy: str, shots: Shots) -> str:
 
 
 def _rg_table(ctx: FewShotRun) -> list[dict] | None:
-    if "RG" not in ctx.fs.strategies and not ctx.fs.baselines:
+    if not any(s.endswith("RG") for s in ctx.fs.strategies) and not ctx.fs.baselines:
         return None
     gen = ctx.generator()
     rows = strength_table(sorted({t_star_for(k, ctx.fs.t_star) for k in ctx.fs.shots}), gen,
