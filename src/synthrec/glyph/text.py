@@ -85,7 +85,7 @@ def encode_with_tokens(texts: Sequence[str], learned: dict[str, torch.Tensor]) -
     enc = ext(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
     ids = enc["input_ids"]
     table = model.get_input_embeddings().weight
-    extra = torch.stack([learned[n].to(table.dtype) for n in names]) if names else table[:0]
+    extra = torch.stack([learned[n].to(table.device, table.dtype) for n in names]) if names else table[:0]
     rows = torch.cat([table, extra])
     hidden = model(inputs_embeds=rows[ids], attention_mask=enc["attention_mask"],
                    token_type_ids=enc.get("token_type_ids")).last_hidden_state
