@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 from .. import _io
 from ..labels import safe_dirname
@@ -64,17 +64,17 @@ def ensure_lora(pipe, shots: dict[int, Sequence[Any]], prompts: dict[int, str], 
     return out
 
 
-def ensure_tokens(pipe, shots: dict[int, Sequence[Any]], classnames: Sequence[str], template: str,
+def ensure_tokens(pipe, shots: dict[int, Sequence[Any]], classnames: Sequence[str], template: str | Callable[[str], str],
                   folder: str | Path, *, settings: TextualInversionSettings, seed: int = 0, progress: bool = False
                   ) -> dict[int, tuple[str, Path]]:
     """One learned token per class, ``{class_id: (token, file)}``: trained on the class's shots with ``template``
-    formatted with the token in place of the class name (``"a photo of a <synthrec-dog>"``), initialised from the
-    class name's embedding."""
+    formatted with the token in place of the class name (``"a photo of a <synthrec-dog>"``; or a function from token
+    to prompt), initialised from the class name's embedding."""
     folder = Path(folder)
     out: dict[int, tuple[str, Path]] = {}
     for c in sorted(shots):
         token = token_for(classnames[c])
-        prompt = template.format(c=token)
+        prompt = template(token) if callable(template) else template.format(c=token)
         key = adapter_key(TI, pipe, {c: shots[c]}, {c: prompt}, settings.to_json(), seed)
         path = folder / f"ti-{safe_dirname(classnames[c], 40)}-{key[:16]}.safetensors"
         if reusable(path, key):

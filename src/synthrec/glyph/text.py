@@ -85,9 +85,13 @@ def encode_with_tokens(texts: Sequence[str], learned: dict[str, torch.Tensor]) -
     enc = ext(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
     ids = enc["input_ids"]
     table = model.get_input_embeddings().weight
-    extra = torch.stack([learned[n].to(table.device, table.dtype) for n in names]) if names else table[:0]
-    rows = torch.cat([table, extra])
-    hidden = model(inputs_embeds=rows[ids], attention_mask=enc["attention_mask"],
+    vocab = table.shape[0]
+    embeds = table[ids.clamp(max=vocab - 1)]
+    if names:  # only the learned rows carry gradient; the 30k-row table is never copied
+        extra = torch.stack([learned[n].to(table.device, table.dtype) for n in names])
+        new = (ids >= vocab).unsqueeze(-1)
+        embeds = torch.where(new, extra[(ids - vocab).clamp(min=0, max=len(names) - 1)], embeds)
+    hidden = model(inputs_embeds=embeds, attention_mask=enc["attention_mask"],
                    token_type_ids=enc.get("token_type_ids")).last_hidden_state
     mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
