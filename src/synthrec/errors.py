@@ -36,3 +36,15 @@ class RunFolderError(SynthrecError):
 
 class AdapterError(ModelLoadError):
     """A LoRA or textual-inversion file is unreadable or was made for another base model."""
+
+
+class DiskFullError(SynthrecError):
+    """The disk filled up while a file was written; finished files are intact."""
+
+
+class RayUnavailableError(SynthrecError, ImportError):
+    """The ray executor was asked for but ray is not installed."""
+
+
+class NoSyntheticDataError(DataError):
+    """A few-shot strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""

@@ -181,7 +181,7 @@ def test_bad_and_foreign_adapter_files_are_one_line_errors(sd_dirs, tmp_path):
 
 
 def test_glyph_pipeline_takes_both_adapters(tmp_path):
-    from synthrec.glyph.pipeline import GlyphPipeline, new_pipeline
+    from synthrec.glyph.models.pipeline import GlyphPipeline, new_pipeline
 
     pipe = new_pipeline(base=8, seed=0)
     pipe.set_progress_bar_config(disable=True)

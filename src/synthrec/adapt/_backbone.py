@@ -35,7 +35,7 @@ def base_fingerprint(pipe) -> str:
         for k in (keys[0], keys[len(keys) // 2], keys[-1]):
             h.update(state[k].detach().float().cpu().contiguous().numpy().tobytes())
     if is_glyph(pipe):
-        from ..glyph import text as minilm
+        from ..glyph.models import text as minilm
 
         h.update(f"text:{minilm.SOURCE}".encode())
     fp = h.hexdigest()[:32]
@@ -180,12 +180,12 @@ class SDBackbone(Backbone):
 class GlyphBackbone(Backbone):
     @torch.no_grad()
     def latents(self, images, generator):
-        from ..glyph.pipeline import _to_tensor
+        from ..glyph.models.pipeline import _to_tensor
 
         return _to_tensor([im.convert("L") for im in images]).to(self.device, self.dtype)
 
     def condition(self, prompts, learned=None):
-        from ..glyph import text as minilm
+        from ..glyph.models import text as minilm
 
         if learned:
             return minilm.encode_with_tokens(prompts, learned).to(self.device, self.dtype)
@@ -195,12 +195,12 @@ class GlyphBackbone(Backbone):
         return self.unet(noisy, t, encoder_hidden_states=cond[:, None], class_labels=cond).sample
 
     def embedding_dim(self) -> int:
-        from ..glyph import text as minilm
+        from ..glyph.models import text as minilm
 
         return minilm.EMBED_DIM
 
     def init_vector(self, text: str) -> torch.Tensor:
-        from ..glyph import text as minilm
+        from ..glyph.models import text as minilm
 
         tok, model = minilm._load()
         ids = tok(text, add_special_tokens=False).input_ids

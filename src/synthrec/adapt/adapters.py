@@ -27,9 +27,9 @@ Scope = Literal["dataset", "class"]
 
 
 def _shas(images: Sequence[Any]) -> list[str]:
-    from ..fewshot.sampling import pixels_sha256
+    from ..features import image_sha256
 
-    return [pixels_sha256(im) for im in images]
+    return [image_sha256(im) for im in images]
 
 
 def adapter_key(kind: str, pipe, shots: dict[int, Sequence[Any]], prompts: dict[int, str], settings: dict,

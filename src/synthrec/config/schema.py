@@ -90,6 +90,7 @@ class FilterConfig(_Section):
     fill_to_cap: bool = Field(False, description="top-k fallback below the threshold up to the cap (paper's code)")
     dedup: bool = True
     batch_size: PositiveInt = 256
+    device: Optional[str] = Field(None, description="auto, cpu, cuda, cuda:<index>; default: train.device")
     precision: Literal["auto", "fp32", "fp16", "bf16"] = Field("auto", description="auto: fp16 on CUDA, fp32 on CPU")
 
 
@@ -144,9 +145,6 @@ class AdaptConfig(_Section):
     ti_steps: PositiveInt = Field(200, description="textual-inversion steps per class token")
     ti_lr: float = Field(5e-3, gt=0)
     batch_size: PositiveInt = 8
-
-
-ADAPTER_STRATEGIES = ("lora", "lora_RG", "textual_inversion", "textual_inversion_RG")
 
 
 class FewShotConfig(_Section):

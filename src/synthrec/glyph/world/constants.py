@@ -8,25 +8,15 @@
   EuroSAT ("a satellite photo of ..."): here the real digits' domain, low-res scans of handwriting.
 - ``LE_INPUT``: what the Language Enhancement seq2seq model reads (the bare class word, like the keyword input of
   the paper's T5 CommonGen); every sentence it writes should contain the class word (the LE stage checks this).
-- ``weights_dir(name)``: where a shipped model lives inside the package.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 DIGIT_CLASSNAMES: tuple[str, ...] = tuple("0123456789")
 ZERO_SHOT_TEMPLATES: tuple[str, ...] = ("a {c}", "the number {c}", "a picture of a {c}")
 BASIC_PROMPT = "a low-res scan of a handwritten {c}"
 LE_INPUT = "{c}"
 IMAGE_SIZE = 16
-
-WEIGHTS_ROOT = Path(__file__).resolve().parent / "weights"
-CLIP_NAME, PIPELINE_NAME, LE_NAME = "clip", "pipeline", "le"
-
-
-def weights_dir(name: str) -> Path:
-    """Folder of a shipped model: ``clip``, ``pipeline`` or ``le`` (``logs`` holds training logs and grids)."""
-    return WEIGHTS_ROOT / name
 
 
 def basic_prompt(classname: str) -> str:
