@@ -40,6 +40,8 @@ class LanguageEnhancementConfig(_Section):
     max_new_tokens: PositiveInt = 32
     batch_size: PositiveInt = 50
     device: str = "auto"
+    require_class_word: bool = Field(False, description="keep only sentences that name the class (the paper keeps "
+                                     "every sentence); logs how many it drops per class")
 
 
 class PromptsConfig(_Section):
@@ -48,7 +50,9 @@ class PromptsConfig(_Section):
     template_set: Optional[str] = Field(None, description="templates: a named CLIP template set")
     per_class: Optional[PositiveInt] = Field(None, description="prompts per class; default: the strategy's own "
                                              "(LE: 200, as in the paper)")
-    prefix: Optional[str] = Field(None, description='LE/WordNet: text put before each sentence, e.g. "a photo of"')
+    prefix: Optional[str] = Field(None, description='LE/WordNet: text put before each sentence ("" for none); '
+                                  'default: labels.domain, else the dataset\'s own prefix (EuroSAT: "a centered '
+                                  'satellite photo of"), else the paper\'s "a photo of a"')
     le: LanguageEnhancementConfig = LanguageEnhancementConfig()
 
     @field_validator("strategy")
