@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .filter.items import FilterItem
 from .generate import read_manifest
-from .generate.manifest import _load, _TarCache
+from .generate.manifest import _load, _TarCache, usable_rows
 
 _local = threading.local()
 
@@ -28,8 +28,10 @@ class _ManifestImage:
 
 
 def generated_items(gen_dir: str | Path, table=None) -> list[FilterItem]:
-    """One :class:`FilterItem` per manifest row (all complete shards by default), keyed by the image's sha256."""
+    """One :class:`FilterItem` per manifest row (all complete shards by default), keyed by the image's sha256.
+
+    Images the safety checker blacked out are left out: they would teach their class a black square."""
     gen_dir = Path(gen_dir)
-    table = read_manifest(gen_dir) if table is None else table
+    table, _ = usable_rows(read_manifest(gen_dir) if table is None else table)
     return [FilterItem(r["image_id"], int(r["class_id"]), r["sha256"], _ManifestImage(gen_dir, r),
                        f"{r['path']}:{r['image_id']}") for r in table.to_pylist()]
