@@ -113,6 +113,13 @@ class TrainConfig(_Section):
     precision: Literal["auto", "fp32", "fp16", "bf16"] = Field("auto", description="auto: fp16 on CUDA, fp32 on CPU")
     feature_batch_size: PositiveInt = 256
     cache_dir: Optional[str] = Field(None, description="feature cache folder; default <run_dir>/features")
+    tune: Literal["head", "last_block", "image_encoder"] = Field(
+        "head", description="what is tuned: the head on cached features (the paper's method), or also the image "
+        "encoder's last block or all of it, on images (the paper's Table 3 ablation)")
+    freeze_bn: bool = Field(True, description="tune beyond the head: BatchNorm layers keep their running statistics "
+                            "(eval mode), as the authors' freeze_BN(); false = batch statistics (paper Table 6)")
+    encoder_lr: float = Field(1e-5, gt=0, description="tune beyond the head: peak lr of the encoder's parameters "
+                              "(the head keeps train.lr)")
 
     @field_validator("templates")
     @classmethod

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ..features.encoders.base import ImageTextEncoder
+from ..features.encoders.base import ImageTextEncoder, ImageTower
 from . import text as minilm
 from .render import to_size
 from .world import CLIP_NAME, IMAGE_SIZE, weights_dir
@@ -84,6 +84,13 @@ class GlyphClipEncoder(ImageTextEncoder):
     @torch.no_grad()
     def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.model.encode_image(pixels.to(self.device)).float().cpu()
+
+    def image_tower(self) -> ImageTower:
+        layers = list(self.model.image)
+        last_conv = max(i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d))
+        # The last conv block (conv, BN, GELU) and the projection after it; Flatten has no parameters.
+        return ImageTower(self.model.image, lambda module, x: module(x),
+                          tuple(str(i) for i in range(last_conv, len(layers))))
 
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
