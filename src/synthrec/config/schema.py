@@ -118,8 +118,8 @@ class TrainConfig(_Section):
         "encoder's last block or all of it, on images (the paper's Table 3 ablation)")
     freeze_bn: bool = Field(True, description="tune beyond the head: BatchNorm layers keep their running statistics "
                             "(eval mode), as the authors' freeze_BN(); false = batch statistics (paper Table 6)")
-    encoder_lr: float = Field(1e-5, gt=0, description="tune beyond the head: peak lr of the encoder's parameters "
-                              "(the head keeps train.lr)")
+    encoder_lr: Optional[float] = Field(None, gt=0, description="tune beyond the head: peak lr of the encoder's "
+                                        "parameters; default train.lr (one AdamW group, as the authors' code)")
 
     @field_validator("templates")
     @classmethod

@@ -2,8 +2,10 @@
 
 The paper tunes only the classifier: cached features, a linear head. ``train.tune`` also tunes the image encoder's
 last block (``last_block``) or all of it (``image_encoder``), which needs the images themselves in every step, not
-cached features. The same loss, schedule and optimiser as :func:`train_head`; the encoder's parameters get their own
-lr (``train.encoder_lr``). SCE's teacher is the initial model: the zero-shot head on the initial encoder's features.
+cached features. The same loss, schedule and optimiser as :func:`train_head`; the encoder's parameters share the
+head's lr, as in the authors' code (one AdamW group over every parameter left trainable), unless
+``train.encoder_lr`` sets their own. SCE's teacher is the initial model: the zero-shot head on the initial
+encoder's features.
 
 BatchNorm: with ``train.freeze_bn`` (default) every BN layer keeps its running statistics (eval mode), as the
 authors' ``freeze_BN()``; its affine weights are still tuned when they lie in the tuned part. Without it the BN
@@ -154,11 +156,12 @@ def train_tuned(encoder, pixels: PixelSource, labels: Sequence[int] | torch.Tens
         q = q_all[idx.to(q_all.device)] if q_all is not None else None
         return soft_target_loss_from_probs(logits, q, y[idx.to(device)], cfg.sce_weight), len(idx)
 
+    encoder_lr_scale = (cfg.encoder_lr or cfg.lr) / cfg.lr
     t0 = time.perf_counter()
     curve = fit(model, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
                 batches=lambda epoch: epoch_batches(n, bs, generator), loss_fn=loss_fn, lr=cfg.lr,
                 weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, grad_clip=cfg.grad_clip,
-                progress=progress, desc=f"tuning {cfg.tune}", lr_scales={"tower.": cfg.encoder_lr / cfg.lr})
+                progress=progress, desc=f"tuning {cfg.tune}", lr_scales={"tower.": encoder_lr_scale})
     seconds = time.perf_counter() - t0
     state = {name: t.detach().cpu().contiguous() for name, t in module.state_dict().items()}
     return TrainResult(head=head.cpu(), curve=curve, config=cfg.model_dump(mode="json"), seed=int(seed),
