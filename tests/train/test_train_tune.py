@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from synthrec.config.schema import TrainConfig
-from synthrec.train import save_tuned, train_tuned, tuned_encoder, zero_shot_weights
+from synthrec.train import pixels_from_loaders, save_tuned, train_tuned, tuned_encoder, zero_shot_weights
 from synthrec.train.tune import TOWER_FILE
 
 NAMES = ["0", "1", "2"]
@@ -33,8 +33,9 @@ def _data(encoder, n=12):
 
     g = torch.Generator().manual_seed(0)
     images = [Image.fromarray((torch.rand(24, 24, 3, generator=g) * 255).to(torch.uint8).numpy()) for _ in range(n)]
-    pixels = torch.stack([encoder.preprocess(im) for im in images])
-    return images, (lambda idx: pixels[list(idx)]), [i % 3 for i in range(n)]
+    pixels = pixels_from_loaders(encoder, [lambda im=im: im for im in images])
+    assert torch.equal(pixels([2, 0]), torch.stack([encoder.preprocess(images[2]), encoder.preprocess(images[0])]))
+    return images, pixels, [i % 3 for i in range(n)]
 
 
 def _cfg(tune, **kw):

@@ -171,6 +171,26 @@ def train_tuned(encoder, pixels: PixelSource, labels: Sequence[int] | torch.Tens
                                               "image_tower": state})
 
 
+def pixels_from_loaders(encoder, loaders: Sequence[Callable[[], object]], memory_limit: int = 1 << 30
+                        ) -> PixelSource:
+    """A :data:`PixelSource` over zero-argument image loaders, preprocessed by ``encoder``. Every epoch reads every
+    image, so preprocessed pixels are kept in memory when all of them fit in ``memory_limit`` bytes."""
+    cache: dict[int, torch.Tensor] = {}
+    keep: list[bool] = []
+
+    def one(i: int) -> torch.Tensor:
+        if i in cache:
+            return cache[i]
+        x = encoder.preprocess(loaders[i]())
+        if not keep:
+            keep.append(x.numel() * x.element_size() * len(loaders) <= memory_limit)
+        if keep[0]:
+            cache[i] = x
+        return x
+
+    return lambda idx: torch.stack([one(int(i)) for i in idx])
+
+
 def save_tuned(result: TrainResult, folder: str | Path) -> None:
     """The head and ``train.json`` (as :meth:`TrainResult.save`) plus the tuned image tower."""
     from safetensors.torch import save_file
