@@ -40,25 +40,38 @@ def resolve_labels(cfg: RunConfig) -> LabelSpace:
 
 
 def prompts_config(cfg: RunConfig):
-    """The prompts section, with a dataset's own simple prompt as the basic template when none is set."""
+    """The prompts section the run generates from: the one place that decides a run's generation prompt.
+
+    A dataset run without its own template gets the dataset's simple prompt ("a centered satellite photo of {c}."
+    for EuroSAT); an LE run gets its sentence prefix resolved: ``prompts.prefix``, else the label space's domain
+    words, else the dataset registry's ``le_prefix``, else the paper's "a photo of a".
+    """
+    from .prompts.language_enhancement import le_prefix
+
     pc = cfg.prompts
-    if "template" not in pc.model_fields_set and cfg.labels.dataset is not None and cfg.labels.domain is None:
+    update = {}
+    info = None
+    if cfg.labels.dataset is not None and cfg.labels.domain is None:
         from .datasets import get_dataset_info
 
-        simple = list(getattr(get_dataset_info(cfg.labels.dataset), "simple_templates", []) or [])
-        if simple:
-            return pc.model_copy(update={"template": simple[0].replace("{}", "{c}")})
-    return pc
+        info = get_dataset_info(cfg.labels.dataset)
+    if "template" not in pc.model_fields_set and info is not None and info.simple_templates:
+        update["template"] = info.simple_templates[0].replace("{}", "{c}")
+    if pc.strategy == "le":
+        update["prefix"] = le_prefix(pc.prefix if pc.prefix is not None else (info.le_prefix if info else None),
+                                     cfg.labels.domain)
+    return pc.model_copy(update=update) if update else pc
 
 
 def head_templates(cfg: RunConfig) -> list[str]:
-    """Templates of the zero-shot head: the config's, or the dataset's simple prompts when not set."""
+    """Templates of the zero-shot head: the config's, or the dataset's head templates when not set (the simple
+    prompts; ImageNet: CLIP's 7-template ensemble, see the dataset's notes)."""
     if "templates" not in cfg.train.model_fields_set and cfg.labels.dataset is not None:
         from .datasets import get_dataset_info
 
-        simple = list(getattr(get_dataset_info(cfg.labels.dataset), "simple_templates", []) or [])
-        if simple:
-            return [t.replace("{}", "{c}") for t in simple]
+        head = list(get_dataset_info(cfg.labels.dataset).head_templates)
+        if head:
+            return [t.replace("{}", "{c}") for t in head]
     return list(cfg.train.templates)
 
 
@@ -76,8 +89,11 @@ def stage_settings(cfg: RunConfig, labels: LabelSpace) -> dict[str, tuple[str, d
         out[stage] = (_io.stable_hash(full), settings)
 
     add("labels", labels.to_json())
-    add("prompts", {"seed": cfg.seed, **prompts_config(cfg).model_dump(
-        mode="json", exclude={"le": {"batch_size", "device"}})}, "labels")
+    pc = prompts_config(cfg)
+    # A setting that cannot change the output stays out of the key, so runs made before it existed keep theirs.
+    le_unused = {"require_class_word"} if pc.strategy != "le" else set()
+    add("prompts", {"seed": cfg.seed, **pc.model_dump(
+        mode="json", exclude={"le": {"batch_size", "device", *le_unused}})}, "labels")
     add("generate", {"seed": cfg.seed, **cfg.generate.model_dump(
         mode="json", exclude={"batch_size", "device", "executor", "num_workers", "channels_last", "compile"})},
         "prompts")
@@ -85,7 +101,8 @@ def stage_settings(cfg: RunConfig, labels: LabelSpace) -> dict[str, tuple[str, d
     filt.update(encoder=filter_encoder_spec(cfg), template=cfg.filter.template or head_templates(cfg)[0],
                 seed=cfg.seed)
     add("filter", filt, "generate")
-    train = cfg.train.model_dump(mode="json", exclude={"device", "feature_batch_size", "cache_dir"})
+    head_only = {"tune", "freeze_bn", "encoder_lr"} if cfg.train.tune == "head" else set()
+    train = cfg.train.model_dump(mode="json", exclude={"device", "feature_batch_size", "cache_dir", *head_only})
     train.update(templates=head_templates(cfg), seed=cfg.seed)
     add("train", train, "filter", "labels")
     add("evaluate", _evaluate_source(cfg), "train")
@@ -224,13 +241,23 @@ def _run_train(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
     manifest = _manifest_rows(cfg, selection.column("image_id"))
     items = generated_items(_stages.stage_dir(cfg.run_dir, "generate"), manifest)
     encoder = get_encoder(cfg.train.encoder, cfg.train.device, cfg.train.precision)
-    features = encode_with_cache(encoder, cache_items(items), feature_cache_dir(cfg),
-                                 batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
     templates = head_templates(cfg)
     init = zero_shot_weights(encoder, labels.names, templates)
     meta = {"classnames": list(labels.names), "templates": templates, "encoder_id": encoder.encoder_id,
             "encoder_fingerprint": encoder.fingerprint}
-    result = train_head(features, [it.class_id for it in items], init, cfg.train, seed=cfg.seed, head_meta=meta)
+    class_ids = [it.class_id for it in items]
+    if cfg.train.tune != "head":
+        from .train import pixels_from_loaders, save_tuned, train_tuned
+
+        # The head reads the tuned encoder's features, whose fingerprint is the saved tower's: keep the base's apart.
+        meta["base_encoder_fingerprint"] = meta.pop("encoder_fingerprint")
+        result = train_tuned(encoder, pixels_from_loaders(encoder, [it.load for it in items]), class_ids, init,
+                             cfg.train, seed=cfg.seed, head_meta={**meta, "tune": cfg.train.tune})
+        save_tuned(result, folder)
+        return {"images": len(items)}
+    features = encode_with_cache(encoder, cache_items(items), feature_cache_dir(cfg),
+                                 batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
+    result = train_head(features, class_ids, init, cfg.train, seed=cfg.seed, head_meta=meta)
     result.save(folder)
     return {"images": len(items)}
 
@@ -248,11 +275,22 @@ def _run_evaluate(cfg: RunConfig, labels: LabelSpace, folder: Path) -> dict:
     from .evaluate import evaluate_heads
     from .train import ClassifierHead, zero_shot_head
 
+    from .train import tuned_encoder
+
     dataset = load_test_set(cfg, labels)
     encoder = get_encoder(cfg.train.encoder, cfg.train.device, cfg.train.precision)
-    heads = {"baseline": zero_shot_head(encoder, labels.names, head_templates(cfg)),
-             "tuned": ClassifierHead.load(_stages.stage_dir(cfg.run_dir, "train"))}
-    metrics = evaluate_heads(encoder, heads, dataset, labels.names, feature_cache_dir(cfg), cfg=cfg.evaluate)
+    train_dir = _stages.stage_dir(cfg.run_dir, "train")
+    baseline = {"baseline": zero_shot_head(encoder, labels.names, head_templates(cfg))}
+    tuned = {"tuned": ClassifierHead.load(train_dir)}
+    tuned_enc = tuned_encoder(encoder, train_dir)  # the encoder itself unless train.tune went beyond the head
+    if tuned_enc is encoder:
+        metrics = evaluate_heads(encoder, {**baseline, **tuned}, dataset, labels.names, feature_cache_dir(cfg),
+                                 cfg=cfg.evaluate)
+    else:
+        metrics = evaluate_heads(encoder, baseline, dataset, labels.names, feature_cache_dir(cfg), cfg=cfg.evaluate)
+        tuned_metrics = evaluate_heads(tuned_enc, tuned, dataset, labels.names, feature_cache_dir(cfg),
+                                       cfg=cfg.evaluate)
+        metrics["heads"].update(tuned_metrics["heads"])
     src = _evaluate_source(cfg)
     metrics["test_set"] = src.get("image_folder") or f"{src['dataset']}:{getattr(dataset, 'split', '') or 'test'}"
     _io.write_json(folder / "metrics.json", metrics)

@@ -44,6 +44,7 @@ def strategy_config(name: str, run_dir: Path, seed: int, size: DemoSize, cache_d
 
     le = name.startswith("LE")
     prompts = ({"strategy": "le", "per_class": size.le_prompts_per_class,
+                "prefix": world.LE_PREFIX,
                 "le": {"model": "glyph", "input_format": world.LE_INPUT, "max_draws": 4 * size.le_prompts_per_class,
                        "max_new_tokens": 64}}
                if le else {"strategy": "basic", "template": world.BASIC_PROMPT})
@@ -113,7 +114,7 @@ def real_probe(seed: int, size: DemoSize, cache_dir: Path) -> dict:
     return {"top1": metrics["heads"]["real"]["top1"], "images": len(labels)}
 
 
-def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False) -> Path:
+def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False, ablations: bool = False) -> Path:
     from .demo_report import write_demo_report
 
     out = Path(out)
@@ -123,6 +124,10 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False)
     for seed in range(seeds):
         per_seed[seed] = run_seed(out, seed, size)
     summary = summarise(per_seed)
+    if ablations:
+        from .demo_ablations import run_ablations
+
+        summary["ablations"] = run_ablations(out, 0, size)
     summary.update(seconds=time.perf_counter() - t0, quick=quick, size=size.__dict__)
     _io.write_json(out / "results.json", summary)
     path = write_demo_report(out, summary)
