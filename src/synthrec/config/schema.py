@@ -153,13 +153,18 @@ class FewShotConfig(_Section):
     shots: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 4, 8, 16])
     seeds: list[int] = Field(default_factory=lambda: [0], description="one k-shot draw per seed")
     strategies: list[Literal["none", "B", "RF", "RG"]] = Field(
-        default_factory=lambda: ["none", "RG"], description="none = real shots only (CT w. init); B = basic "
-        "synthetic data; RF = B after Real Filtering; RG = Real Guidance")
+        default_factory=lambda: ["none", "RG"], description="none = real shots only (CT w. init); B = text-to-image "
+        "synthetic data (fewshot.b_prompts, b_filter); RF = B after Real Filtering; RG = Real Guidance")
     baselines: list[Literal["phase_syn_real", "phase_real_syn"]] = Field(default_factory=list)
     images_per_class: PositiveInt = Field(800, description="synthetic images per class, split across the shots")
     t_star: dict[int, PositiveInt] = Field(default_factory=lambda: {16: 15, 8: 20, 4: 35, 2: 40, 1: 50},
                                            description="RG noise step t* of the paper's 100-step chain, by shots")
-    rg_template: Optional[str] = Field(None, description="RG prompt; default: prompts.template")
+    b_prompts: Literal["le", "basic"] = Field("le", description="B's prompts: Language Enhancement (the paper's "
+                                              "few-shot B is LE + CF) or the run's basic prompt")
+    b_filter: bool = Field(True, description="CLIP-filter B's images (keep p(intended) > filter.threshold, default "
+                           "1/N) with the run's zero-shot head")
+    rg_template: Optional[str] = Field(None, description="RG prompt; default: the run's basic prompt (the "
+                                       "dataset's own, e.g. EuroSAT's 'a centered satellite photo of {c}.')")
     real_batch_size: PositiveInt = 32
     syn_batch_size: PositiveInt = 512
     lr: float = Field(1e-3, gt=0)
