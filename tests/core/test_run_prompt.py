@@ -1,8 +1,10 @@
-"""The one function that decides a run's generation prompt and head (api.prompts_config / head_templates)."""
+"""The one function that decides a run's generation prompt and head (context.prompts_config / head_templates)."""
 from __future__ import annotations
 
-from synthrec import api
+from synthrec import context as api
 from synthrec.config import load_config
+from synthrec.context import RunContext
+from synthrec.stages import stage_keys
 
 
 def _cfg(labels, prompts=None, train=None):
@@ -30,10 +32,10 @@ def test_basic_prompt_is_the_datasets_own_and_keeps_its_key():
     assert api.prompts_config(cfg).template == "a centered satellite photo of {c}."
     assert api.prompts_config(cfg).prefix is None
     # settings added for LE and tuning stay out of the keys of runs that do not use them
-    keys = api.stage_settings(cfg, api.resolve_labels(cfg))
+    keys = stage_keys(RunContext(cfg))
     assert "require_class_word" not in str(keys["prompts"][1]) and "tune" not in keys["train"][1]
     le = _cfg({"dataset": "eurosat"}, {"strategy": "le"})
-    assert api.stage_settings(le, api.resolve_labels(le))["prompts"][1]["le"]["require_class_word"] is False
+    assert stage_keys(RunContext(le))["prompts"][1]["le"]["require_class_word"] is False
 
 
 def test_imagenet_head_is_the_7_template_ensemble():

@@ -94,6 +94,7 @@ class FilterConfig(_Section):
     fill_to_cap: bool = Field(False, description="top-k fallback below the threshold up to the cap (paper's code)")
     dedup: bool = True
     batch_size: PositiveInt = 256
+    device: Optional[str] = Field(None, description="auto, cpu, cuda, cuda:<index>; default: train.device")
     precision: Literal["auto", "fp32", "fp16", "bf16"] = Field("auto", description="auto: fp16 on CUDA, fp32 on CPU")
 
 

@@ -10,7 +10,8 @@ import math
 from pathlib import Path
 
 from .. import _io
-from ..report import html as H
+from ..stages import stage_file
+from . import html as H
 
 log = logging.getLogger("synthrec")
 
@@ -80,7 +81,7 @@ def _curve(results: dict, agg: dict) -> str:
 
 def fewshot_section(run_dir: str | Path) -> tuple[str, str]:
     """(html, markdown) of the few-shot results in ``run_dir``; a note when there are none yet."""
-    path = Path(run_dir) / "fewshot" / "results.json"
+    path = stage_file(run_dir, "fewshot", "results")
     try:
         results = _io.read_json(path)
     except (OSError, ValueError):
@@ -175,7 +176,7 @@ def write_fewshot_report(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
     body, md = fewshot_section(run_dir)
     title = f"synthrec few-shot: {run_dir.name}"
-    out = run_dir / "fewshot" / "report.html"
+    out = stage_file(run_dir, "fewshot", "report")
     _io.write_text(out, H.page(title, f"<h1>{H.esc(title)}</h1>" + body))
     _io.write_text(out.with_suffix(".md"), f"# {title}\n\n{md}")
     return out

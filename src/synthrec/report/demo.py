@@ -5,8 +5,10 @@ import os
 import platform
 from pathlib import Path
 
-from . import _io
-from .report import html as H
+from .. import _io
+from ..stages import stage_dir, stage_file
+from . import html as H
+from .filter_scores import score_histogram
 
 PAPER_TABLE2 = {  # METHOD.md §5.1, CLIP-RN50 top-1 (%), for comparing the pattern, not the level
     "CIFAR-10": {"zero-shot": 70.31, "B": 77.39, "B+SCE": 78.23, "LE": 77.20, "LE+SCE": 77.55, "LE+CF": 80.01,
@@ -68,14 +70,14 @@ def _grids(out: Path, seed: int) -> str:
     import pyarrow.compute as pc
     from PIL import Image
 
-    from .generate import iter_images, read_manifest
+    from ..generate import iter_images, read_manifest
 
     parts = []
     for name, what in (("B", "basic prompt"), ("LE", "Language Enhancement"), ("LE_CF", "LE after the CLIP filter")):
         run = out / f"seed{seed}" / name
         try:
-            table = read_manifest(run / "generate")
-            kept = set(_io.read_parquet(run / "filter" / "selection.parquet").column("image_id").to_pylist())
+            table = read_manifest(stage_dir(run, "generate"))
+            kept = set(_io.read_parquet(stage_file(run, "filter", "selection")).column("image_id").to_pylist())
         except Exception:  # a missing run just leaves its grid out
             continue
         rows = [r for r in table.to_pylist() if r["image_id"] in kept]
@@ -86,7 +88,7 @@ def _grids(out: Path, seed: int) -> str:
         chosen = [r for c in sorted(by_class) for r in by_class[c]]
         wanted = pa.array([r["image_id"] for r in chosen])
         subset = table.filter(pc.is_in(table.column("image_id"), value_set=wanted))
-        images = {row["image_id"]: im for row, im in iter_images(run / "generate", subset)}
+        images = {row["image_id"]: im for row, im in iter_images(stage_dir(run, "generate"), subset)}
         blank = Image.new("L", (16, 16), 255)
         cells = []
         for c in range(10):  # one row per class, padded, so rows line up with classes
@@ -99,7 +101,7 @@ def _grids(out: Path, seed: int) -> str:
 
 
 def _real_grid() -> str:
-    from .datasets import load_dataset
+    from ..datasets import load_dataset
 
     test = load_dataset("digits", split="pool")
     by_class: dict[int, list] = {}
@@ -117,16 +119,14 @@ def _histogram(out: Path, seed: int) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = out / f"seed{seed}" / "LE_CF" / "filter" / "scores.parquet"
+    path = stage_file(out / f"seed{seed}" / "LE_CF", "filter", "scores")
     if not path.is_file():
         return ""
     t = _io.read_parquet(path)
     fig, ax = plt.subplots(figsize=(6, 2.8))
-    ax.hist(t.column("p_true").to_pylist(), bins=40, range=(0, 1), color="#4477aa")
-    ax.axvline(0.1, color="#cc3311", ls="--", label="1/N = 0.1")
+    score_histogram(ax, [v for v in t.column("p_true").to_pylist() if v is not None], out / f"seed{seed}" / "LE_CF")
     ax.set_xlabel("mini CLIP p(intended digit) of LE images")
     ax.set_ylabel("images")
-    ax.legend(fontsize=8)
     kept = sum(bool(v) for v in t.column("kept").to_pylist())
     return (H.img_tag(H.figure_data_uri(fig), "CLIP filter scores")
             + f"<p class=\"note\">The filter kept {kept} of {t.num_rows} LE images (seed {seed}).</p>")

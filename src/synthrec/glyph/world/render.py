@@ -204,16 +204,6 @@ def _affine(rot_deg: float, shear: float, sx: float, sy: float) -> np.ndarray:
     return rot @ sh @ np.diag([sx, sy])
 
 
-def _fit(pts: np.ndarray, height: float, rng: np.random.Generator, jitter_px: float) -> np.ndarray:
-    """Scale points so their height is ``height`` px and centre them on the canvas (plus a small random shift)."""
-    lo, hi = pts.min(0), pts.max(0)
-    ext = np.maximum(hi - lo, 1e-6)
-    s = min(height / ext[1], (CANVAS - 2) / ext[0])
-    c = (lo + hi) / 2
-    shift = rng.normal(0, jitter_px, 2)
-    return (pts - c) * s + CANVAS / 2 + shift
-
-
 def _draw_pen(ch: str, st: "_Sample", rng: np.random.Generator) -> np.ndarray:
     variants = _PEN[ch]
     strokes = variants[int(rng.integers(len(variants)))]
@@ -441,7 +431,7 @@ def render_glyphs(chars: Sequence[str], seed: int, styles: StyleMix | str | None
     mix = STYLE_MIXES[styles or "generator"] if not isinstance(styles, StyleMix) else styles
     fonts = tuple(fonts) if fonts is not None else font_catalog()
     if not fonts:
-        from ..errors import DataError
+        from ...errors import DataError
 
         raise DataError("no usable font found", "install fonts-dejavu or matplotlib")
     font_idx = [i for i, f in enumerate(fonts) if mix.font_kinds is None or f.kind in mix.font_kinds] or list(

@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import _io
-from .errors import RunFolderError
+from .. import _io
+from ..errors import RunFolderError
 
 log = logging.getLogger("synthrec")
 
-STAGES = ("labels", "prompts", "generate", "filter", "train", "evaluate", "fewshot", "report")
 MARKER = "stage.json"
 
 

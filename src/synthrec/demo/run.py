@@ -9,22 +9,27 @@ only the backends differ (the shipped glyph diffusion pipeline, mini CLIP and LE
 * LE+CF / LE+CF+SCE: the same images after the CLIP filter (keep p(intended) > 1/N);
 * the ceiling: the same head tuned on the real pool digits (a linear probe on real data).
 
-The results are whatever the run gives; the report states them with their spread over seeds.
+The strategies, their settings and the sizes come from the bundled ``synthrec/configs/demo.yaml``. The results are
+whatever the run gives; the report states them with their spread over seeds.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _io, api
-from .config import load_config
+import yaml
+
+from .. import _io, api
+from ..config import load_config
+from ..stages import stage_file
 
 log = logging.getLogger("synthrec")
 
-STRATEGIES = ("B", "B+SCE", "LE", "LE+SCE", "LE+CF", "LE+CF+SCE")
+DEMO_CONFIG = "demo.yaml"  # in the package's bundled configs folder
 
 
 @dataclass(frozen=True)
@@ -35,55 +40,57 @@ class DemoSize:
     epochs: int
 
 
-FULL = DemoSize(images_per_class=60, le_prompts_per_class=12, steps=15, epochs=30)
-QUICK = DemoSize(images_per_class=12, le_prompts_per_class=3, steps=4, epochs=5)
+def demo_spec() -> dict:
+    """The bundled ``configs/demo.yaml``: the base config, the strategies' settings and the sizes."""
+    from importlib.resources import files
+
+    return yaml.safe_load(files("synthrec").joinpath("configs", DEMO_CONFIG).read_text(encoding="utf-8"))
+
+
+def strategies() -> tuple[str, ...]:
+    return tuple(demo_spec()["strategies"])
+
+
+def demo_size(quick: bool) -> DemoSize:
+    return DemoSize(**demo_spec()["sizes"]["quick" if quick else "full"])
 
 
 def strategy_config(name: str, run_dir: Path, seed: int, size: DemoSize, cache_dir: Path) -> dict:
-    from .glyph import world
-
-    le = name.startswith("LE")
-    prompts = ({"strategy": "le", "per_class": size.le_prompts_per_class,
-                "prefix": world.LE_PREFIX,
-                "le": {"model": "glyph", "input_format": world.LE_INPUT, "max_draws": 4 * size.le_prompts_per_class,
-                       "max_new_tokens": 64}}
-               if le else {"strategy": "basic", "template": world.BASIC_PROMPT})
-    per_prompt = max(1, size.images_per_class // (size.le_prompts_per_class if le else 1))
-    return {
-        "run_dir": str(run_dir),
-        "seed": seed,
-        "labels": {"names": list(world.DIGIT_CLASSNAMES)},
-        "prompts": prompts,
-        "generate": {"generator": "glyph", "images_per_prompt": per_prompt, "steps": size.steps,
-                     "batch_size": 250, "shard_size": 1000},
-        "filter": {"enabled": "CF" in name, "encoder": "glyph"},
-        "train": {"encoder": "glyph", "templates": list(world.ZERO_SHOT_TEMPLATES), "epochs": size.epochs,
-                  "sce_weight": 0.5 if name.endswith("SCE") else 0.0, "cache_dir": str(cache_dir)},
-        "evaluate": {"dataset": "digits", "split": "test"},
-        "report": {"title": f"glyph world, {name}, seed {seed}"},
-    }
+    """The run config of one strategy and seed, from the bundled YAML."""
+    spec = demo_spec()
+    strategy = spec["strategies"][name]
+    cfg = copy.deepcopy(spec["base"])
+    prompts = copy.deepcopy(spec["prompts"][strategy["prompts"]])
+    le = prompts["strategy"] == "le"
+    if le:
+        prompts["per_class"] = size.le_prompts_per_class
+        prompts["le"]["max_draws"] = 4 * size.le_prompts_per_class
+    cfg.update(run_dir=str(run_dir), seed=seed, prompts=prompts, report={"title": f"glyph world, {name}, seed {seed}"})
+    cfg["generate"].update(images_per_prompt=max(1, size.images_per_class // (size.le_prompts_per_class if le else 1)),
+                           steps=size.steps)
+    cfg["filter"]["enabled"] = bool(strategy["filter"])
+    cfg["train"].update(epochs=size.epochs, sce_weight=float(strategy["sce_weight"]), cache_dir=str(cache_dir))
+    return cfg
 
 
-# Which finished run a strategy can start from: same prompts and images, other filter/loss settings.
-_FORK_FROM = {"B+SCE": ("B", ("labels", "prompts", "generate", "filter")),
-              "LE+SCE": ("LE", ("labels", "prompts", "generate", "filter")),
-              "LE+CF": ("LE", ("labels", "prompts", "generate")),
-              "LE+CF+SCE": ("LE+CF", ("labels", "prompts", "generate", "filter"))}
+def _run_dir(out: Path, seed: int, name: str) -> Path:
+    return out / f"seed{seed}" / name.replace("+", "_")
 
 
 def run_seed(out: Path, seed: int, size: DemoSize) -> dict:
     results: dict[str, dict] = {}
     cache_dir = out / "features"
-    for name in STRATEGIES:
-        run_dir = out / f"seed{seed}" / name.replace("+", "_")
-        if name in _FORK_FROM and not (run_dir / "config.yaml").exists():
-            src, stages = _FORK_FROM[name]
-            api.fork_run(out / f"seed{seed}" / src.replace("+", "_"), run_dir, stages)
+    for name, strategy in demo_spec()["strategies"].items():
+        run_dir = _run_dir(out, seed, name)
+        fork = strategy.get("fork")
+        if fork and not (run_dir / "config.yaml").exists():
+            # same prompts and images as a finished run, other filter/loss settings: start from its stages
+            api.fork_run(_run_dir(out, seed, fork["from"]), run_dir, tuple(fork["stages"]))
         t0 = time.perf_counter()
         cfg = load_config(data=strategy_config(name, run_dir, seed, size, cache_dir))
         api.run(cfg)
-        metrics = _io.read_json(run_dir / "evaluate" / "metrics.json")
-        kept = _io.read_parquet(run_dir / "filter" / "selection.parquet").num_rows
+        metrics = _io.read_json(stage_file(run_dir, "evaluate", "metrics"))
+        kept = _io.read_parquet(stage_file(run_dir, "filter", "selection")).num_rows
         results[name] = {"top1": metrics["heads"]["tuned"]["top1"], "baseline": metrics["heads"]["baseline"]["top1"],
                          "images": kept, "run_dir": str(run_dir), "seconds": time.perf_counter() - t0}
         log.info("demo seed %d: %s top-1 %.2f%% (zero-shot %.2f%%)", seed, name, 100 * results[name]["top1"],
@@ -94,14 +101,15 @@ def run_seed(out: Path, seed: int, size: DemoSize) -> dict:
 
 def real_probe(seed: int, size: DemoSize, cache_dir: Path) -> dict:
     """The same head and trainer on the real pool digits: the ceiling a perfect synthetic set could approach."""
-    from .config import TrainConfig
-    from .datasets import load_dataset
-    from .evaluate import evaluate_heads
-    from .features import encode_with_cache, image_sha256, InMemoryImage
-    from .glyph import world
-    from .train import train_head, zero_shot_weights
+    from ..config import TrainConfig
+    from ..context import get_encoder
+    from ..datasets import load_dataset
+    from ..evaluate import evaluate_heads
+    from ..features import encode_with_cache, image_sha256, InMemoryImage
+    from ..glyph import world
+    from ..train import train_head, zero_shot_weights
 
-    encoder = api.get_encoder("glyph")
+    encoder = get_encoder("glyph")
     pool = load_dataset("digits", split="pool")
     items = [(image_sha256(im), InMemoryImage(im, f"digits pool {i}")) for i, (im, _) in enumerate(pool)]
     feats = encode_with_cache(encoder, items, cache_dir, progress=False)
@@ -115,17 +123,17 @@ def real_probe(seed: int, size: DemoSize, cache_dir: Path) -> dict:
 
 
 def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False, ablations: bool = False) -> Path:
-    from .demo_report import write_demo_report
+    from ..report.demo import write_demo_report
 
     out = Path(out)
-    size = QUICK if quick else FULL
+    size = demo_size(quick)
     t0 = time.perf_counter()
     per_seed = {}
     for seed in range(seeds):
         per_seed[seed] = run_seed(out, seed, size)
     summary = summarise(per_seed)
     if ablations:
-        from .demo_ablations import run_ablations
+        from .ablations import run_ablations
 
         summary["ablations"] = run_ablations(out, 0, size)
     summary.update(seconds=time.perf_counter() - t0, quick=quick, size=size.__dict__)
@@ -137,7 +145,7 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False,
 
 def summarise(per_seed: dict[int, dict]) -> dict:
     rows = {}
-    names = ["zero-shot", *STRATEGIES, "ceiling"]
+    names = ["zero-shot", *strategies(), "ceiling"]
     for name in names:
         if name == "zero-shot":
             vals = [r["B"]["baseline"] for r in per_seed.values()]

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from . import text as minilm
-from .pipeline import GlyphPipeline, new_pipeline, scheduler_config
-from .render import DIGITS, LETTERS, StyleMix, grid, render_glyphs
-from .world import DIGIT_CLASSNAMES, basic_prompt
+from ..models import text as minilm
+from ..models.pipeline import GlyphPipeline, new_pipeline, scheduler_config
+from ..world.constants import DIGIT_CLASSNAMES, basic_prompt
+from ..world.render import DIGITS, LETTERS, StyleMix, grid, render_glyphs
 
 # The generator sees every style with clean captions, the real task's domain (scans of handwriting) often.
 GEN_MIX = StyleMix(pen=0.4, scan=0.35)
@@ -39,7 +39,7 @@ def sample_grid(pipe: GlyphPipeline, path: Path | None, prompts: list[str] | Non
     # one row per prompt
     sheet = grid(images, cols=per_prompt)
     if path is not None:
-        from .._io import atomic_path
+        from ..._io import atomic_path
 
         with atomic_path(path) as tmp:
             sheet.save(tmp, format="PNG")

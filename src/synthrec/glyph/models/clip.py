@@ -1,7 +1,8 @@
 """The glyph world's mini CLIP, trained LiT-style: a small CNN image tower learns to meet the frozen MiniLM text
 embeddings (through one learned linear text projection) in a shared space.
 
-``GlyphClipEncoder`` is the same :class:`ImageTextEncoder` the stages use for open_clip and Hugging Face CLIP.
+The model and its weights live here; ``synthrec.features.encoders.glyph`` puts it behind the same
+:class:`ImageTextEncoder` interface the stages use for open_clip and Hugging Face CLIP (``load_glyph_clip``).
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ..features.encoders.base import ImageTextEncoder, ImageTower
+from ..world.constants import IMAGE_SIZE
+from ..world.render import to_size
 from . import text as minilm
-from .render import to_size
-from .world import CLIP_NAME, IMAGE_SIZE, weights_dir
+from .weights import CLIP_NAME, weights_dir
 
 # Fixed input normalisation (ink is sparse: mean ~0.2, std ~0.35 on rendered and real digits).
 PIXEL_MEAN, PIXEL_STD = 0.2, 0.35
@@ -66,49 +67,10 @@ def pixels_from_uint8(arr: torch.Tensor) -> torch.Tensor:
     return ((arr.float() / 255.0 - PIXEL_MEAN) / PIXEL_STD).unsqueeze(1)
 
 
-class GlyphClipEncoder(ImageTextEncoder):
-    """The mini CLIP behind the stages' encoder interface."""
-
-    def __init__(self, model: GlyphClip, fingerprint: str, encoder_id: str = "glyph:clip",
-                 device: str | torch.device | None = None):
-        self.device = torch.device(device or "cpu")
-        self.model = model.to(self.device).eval()
-        self.encoder_id = encoder_id
-        self.fingerprint = fingerprint
-        self.embed_dim = model.text_proj.out_features
-        self.logit_scale = float(model.scale().detach())
-
-    def preprocess(self, image: Image.Image) -> torch.Tensor:
-        return pixels_from_pil([image])[0]
-
-    @torch.no_grad()
-    def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.model.encode_image(pixels.to(self.device)).float().cpu()
-
-    def image_tower(self) -> ImageTower:
-        layers = list(self.model.image)
-        last_conv = max(i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d))
-        # The last conv block (conv, BN, GELU) and the projection after it; Flatten has no parameters.
-        return ImageTower(self.model.image, lambda module, x: module(x),
-                          tuple(str(i) for i in range(last_conv, len(layers))))
-
-    @torch.no_grad()
-    def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
-        e = minilm.encode(list(texts)).to(self.device)
-        return self.model.encode_text_emb(e).float().cpu()
-
-    @torch.no_grad()
-    def encode_images(self, images: Sequence[Image.Image], batch_size: int = 1024) -> torch.Tensor:
-        # Batched conversion: one numpy stack instead of one tensor per image.
-        out = [self.encode_pixels(pixels_from_pil(images[i:i + batch_size])) for i in range(0, len(images),
-                                                                                              batch_size)]
-        return torch.cat(out) if out else torch.zeros(0, self.embed_dim)
-
-
 def save_glyph_clip(model: GlyphClip, config: dict, folder: str | Path) -> None:
     from safetensors.torch import save_file
 
-    from .._io import atomic_path, write_json
+    from ..._io import atomic_path, write_json
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -117,17 +79,18 @@ def save_glyph_clip(model: GlyphClip, config: dict, folder: str | Path) -> None:
     write_json(folder / "config.json", config)
 
 
-def load_glyph_clip(path: str | None = None, device: str | None = None) -> GlyphClipEncoder:
-    """The shipped mini CLIP (``path=None``) or one saved by ``save_glyph_clip`` / ``synthrec.glyph.train``."""
+def load_glyph_clip_model(path: str | Path | None = None) -> tuple[GlyphClip, str]:
+    """The shipped mini CLIP (``path=None``) or one saved by :func:`save_glyph_clip`, with its fingerprint (the
+    weights' hash plus the preprocessing and text encoder it was trained with)."""
     from safetensors.torch import load_file
 
-    from ..errors import ModelLoadError
+    from ...errors import ModelLoadError
 
     folder = Path(path) if path else weights_dir(CLIP_NAME)
     wfile = folder / "model.safetensors"
     if not wfile.is_file():
         raise ModelLoadError(f"no mini CLIP weights at {folder}",
-                             "train them with `python -m synthrec.glyph.train --only clip` or pass another path")
+                             "train them with `synthrec glyph train --only clip` or pass another path")
     cfg_file = folder / "config.json"
     cfg = json.loads(cfg_file.read_text()) if cfg_file.is_file() else default_config()
     model = GlyphClip(**{k: cfg[k] for k in ("width", "embed_dim", "text_dim", "image_size")})
@@ -135,5 +98,4 @@ def load_glyph_clip(path: str | None = None, device: str | None = None) -> Glyph
     h = hashlib.sha256(wfile.read_bytes())
     h.update(PREPROCESS_ID.encode())
     h.update(minilm.SOURCE.encode())
-    return GlyphClipEncoder(model, fingerprint=h.hexdigest()[:32],
-                            encoder_id="glyph:clip" if path is None else f"glyph:clip:{folder}", device=device)
+    return model, h.hexdigest()[:32]

@@ -2,6 +2,7 @@
 
 * What is tuned (the paper's Table 3, where tuning more than the classifier hurts on EuroSAT, and Table 6, where
   frozen BN helps): the base strategy's images and filter, trained with each ``train.tune`` / ``train.freeze_bn``.
+  The settings, the base strategy and the sizes are the ``ablations`` section of the bundled ``configs/demo.yaml``.
 * How much synthetic data per class (Table A.13, where gains saturate): the same filtered images capped per class
   (``filter.per_class_cap``: a seeded random subset of the kept images), and the uncapped run.
 
@@ -14,16 +15,12 @@ import logging
 import time
 from pathlib import Path
 
-from . import _io, api
-from .config import load_config
-from .demo import DemoSize, strategy_config
+from .. import _io, api
+from ..config import load_config
+from ..stages import stage_file
+from .run import DemoSize, _run_dir, demo_spec, strategy_config
 
 log = logging.getLogger("synthrec")
-
-BASE = "LE+CF+SCE"  # the paper's full recipe, as in its Tables 3 and A.13
-TUNE = ({"tune": "head"}, {"tune": "last_block", "freeze_bn": True}, {"tune": "last_block", "freeze_bn": False},
-        {"tune": "image_encoder", "freeze_bn": True}, {"tune": "image_encoder", "freeze_bn": False})
-IMAGES_PER_CLASS = (5, 10, 20, 40)  # caps on the filtered set; the uncapped run closes the curve
 
 
 def tune_name(v: dict) -> str:
@@ -32,18 +29,19 @@ def tune_name(v: dict) -> str:
     return f"{v['tune']}, BN {'frozen' if v.get('freeze_bn', True) else 'not frozen'}"
 
 
-def _variant(out: Path, seed: int, size: DemoSize, name: str, update: dict, fork_stages: tuple[str, ...]) -> dict:
+def _variant(out: Path, seed: int, size: DemoSize, base: str, name: str, update: dict,
+             fork_stages: tuple[str, ...]) -> dict:
     run_dir = out / f"seed{seed}" / "ablations" / name
     if not (run_dir / "config.yaml").exists():
-        api.fork_run(out / f"seed{seed}" / BASE.replace("+", "_"), run_dir, fork_stages)
-    cfg = strategy_config(BASE, run_dir, seed, size, out / "features")
+        api.fork_run(_run_dir(out, seed, base), run_dir, fork_stages)
+    cfg = strategy_config(base, run_dir, seed, size, out / "features")
     for section, values in update.items():
         cfg[section].update(values)
-    cfg["report"]["title"] = f"glyph world, {BASE}, {name}, seed {seed}"
+    cfg["report"]["title"] = f"glyph world, {base}, {name}, seed {seed}"
     t0 = time.perf_counter()
     api.run(load_config(data=cfg))
-    metrics = _io.read_json(run_dir / "evaluate" / "metrics.json")
-    train = _io.read_json(run_dir / "train" / "train.json")
+    metrics = _io.read_json(stage_file(run_dir, "evaluate", "metrics"))
+    train = _io.read_json(stage_file(run_dir, "train", "log"))
     return {"top1": metrics["heads"]["tuned"]["top1"], "baseline": metrics["heads"]["baseline"]["top1"],
             "images": train["n_images"], "images_per_class": train["n_images_per_class"],
             "tuned_share": train.get("meta", {}).get("tuned_share"), "run_dir": str(run_dir),
@@ -53,19 +51,21 @@ def _variant(out: Path, seed: int, size: DemoSize, name: str, update: dict, fork
 def run_ablations(out: Path, seed: int, size: DemoSize) -> dict:
     """Both ablations on ``seed``; the base strategy's run of that seed must be finished (``run_seed``)."""
     out = Path(out)
+    spec = demo_spec()["ablations"]
+    base = spec["base"]
     tune = []
-    for v in TUNE:
+    for v in spec["tune"]:
         name = tune_name(v)
         train = {"tune": v["tune"], "freeze_bn": v.get("freeze_bn", True)}
-        res = _variant(out, seed, size, "tune-" + name.replace(", ", "-").replace(" ", "_"), {"train": train},
-                       ("labels", "prompts", "generate", "filter"))
+        res = _variant(out, seed, size, base, "tune-" + name.replace(", ", "-").replace(" ", "_"),
+                       {"train": train}, ("labels", "prompts", "generate", "filter"))
         tune.append({"setting": name, **train, **res})
         log.info("ablation seed %d: tune %s, top-1 %.2f%%", seed, name, 100 * res["top1"])
     data = []
-    for cap in (*IMAGES_PER_CLASS, None):
-        res = _variant(out, seed, size, f"cap-{cap or 'none'}", {"filter": {"per_class_cap": cap}},
+    for cap in (*spec["images_per_class"], None):
+        res = _variant(out, seed, size, base, f"cap-{cap or 'none'}", {"filter": {"per_class_cap": cap}},
                        ("labels", "prompts", "generate"))
         data.append({"cap": cap, **res})
         log.info("ablation seed %d: at most %s images per class, top-1 %.2f%%", seed, cap or "all",
                  100 * res["top1"])
-    return {"seed": seed, "base": BASE, "tune": tune, "data": data}
+    return {"seed": seed, "base": base, "tune": tune, "data": data}

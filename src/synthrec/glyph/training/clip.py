@@ -10,10 +10,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import text as minilm
-from .captions import AltText, alt_text
-from .clip import GlyphClip, GlyphClipEncoder, default_config, pixels_from_uint8, save_glyph_clip
-from .render import DIGITS, LETTERS, StyleMix, render_glyphs, to_array
+from ...features.encoders.glyph import GlyphClipEncoder
+from ..models import text as minilm
+from ..models.clip import GlyphClip, default_config, pixels_from_uint8, save_glyph_clip
+from ..world.captions import AltText, alt_text
+from ..world.render import DIGITS, LETTERS, StyleMix, render_glyphs, to_array
 
 # The CLIP's world (DESIGN.md §4, chosen on the pool split): every font style and pen-stroke handwriting, with noisy
 # alt-text, but never the real task's domain, low-res scans -- as web CLIP rarely saw satellite photos. The

@@ -8,11 +8,9 @@
   EuroSAT ("a satellite photo of ..."): here the real digits' domain, low-res scans of handwriting.
 - ``LE_INPUT``: what the Language Enhancement seq2seq model reads (the bare class word, like the keyword input of
   the paper's T5 CommonGen); every sentence it writes should contain the class word (the LE stage checks this).
-- ``weights_dir(name)``: where a shipped model lives inside the package.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 DIGIT_CLASSNAMES: tuple[str, ...] = tuple("0123456789")
 ZERO_SHOT_TEMPLATES: tuple[str, ...] = ("a {c}", "the number {c}", "a picture of a {c}")
@@ -21,14 +19,6 @@ LE_INPUT = "{c}"
 # Put before each LE sentence ("a bold slanted handwritten 7"), as the paper puts its domain before EuroSAT's.
 LE_PREFIX = "a low-res scan of"
 IMAGE_SIZE = 16
-
-WEIGHTS_ROOT = Path(__file__).resolve().parent / "weights"
-CLIP_NAME, PIPELINE_NAME, LE_NAME = "clip", "pipeline", "le"
-
-
-def weights_dir(name: str) -> Path:
-    """Folder of a shipped model: ``clip``, ``pipeline`` or ``le`` (``logs`` holds training logs and grids)."""
-    return WEIGHTS_ROOT / name
 
 
 def basic_prompt(classname: str) -> str:

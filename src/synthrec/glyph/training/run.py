@@ -1,7 +1,7 @@
 """Reproduce the glyph world's shipped weights from a seed, on CPU.
 
-    python -m synthrec.glyph.train --out src/synthrec/glyph/weights --seed 0            # everything, ~1.5-2 h
-    python -m synthrec.glyph.train --out DIR --only clip|diffusion|le|cards [--quick]
+    synthrec glyph train --seed 0                                        # everything into the package, ~1.5-2 h
+    synthrec glyph train --out DIR --only clip|diffusion|le|cards [--quick]
 
 Each part runs single-threaded so that the three trainings can run side by side as separate processes on a 2-core
 machine. Logs, per-part JSON records and sample grids go to ``OUT/logs/``; ``cards`` measures the trained models and
@@ -9,13 +9,12 @@ writes each one's model card (README.md). ``--quick`` trains tiny versions in se
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
 from pathlib import Path
 
-from .world import CLIP_NAME, LE_NAME, PIPELINE_NAME, WEIGHTS_ROOT
+from ..models.weights import CLIP_NAME, LE_NAME, PIPELINE_NAME, WEIGHTS_ROOT
 
 PARTS = ("clip", "diffusion", "le", "cards")
 
@@ -44,8 +43,8 @@ class _Log:
 
 
 def _record(logs: Path, part: str, info: dict) -> None:
-    from .._io import write_json
-    from .render import font_catalog
+    from ..._io import write_json
+    from ..world.render import font_catalog
 
     fonts = font_catalog()
     write_json(logs / f"{part}.json", {**info, "fonts": len(fonts), "font_families": sorted({f.family for f in fonts}),
@@ -69,11 +68,11 @@ def train_part(part: str, out_dir: str | Path, seed: int = 0, quick: bool = Fals
     settings = (QUICK if quick else FULL).get(part, {})
     log(f"{part}: start seed={seed} quick={quick} settings={json.dumps(settings)}")
     if part == "clip":
-        from ._train_clip import train_clip
+        from .clip import train_clip
 
         _, info = train_clip(out / CLIP_NAME, seed=seed, log=log, **settings)
     elif part == "diffusion":
-        from ._train_diffusion import train_diffusion
+        from .diffusion import train_diffusion
 
         _, info = train_diffusion(out / PIPELINE_NAME, seed=seed, log=log, log_dir=logs, **settings)
     elif part == "le":
@@ -95,20 +94,3 @@ def train_part(part: str, out_dir: str | Path, seed: int = 0, quick: bool = Fals
 def train_all(out_dir: str | Path = WEIGHTS_ROOT, seed: int = 0, quick: bool = False) -> dict:
     """Train every part one after the other, then write the model cards."""
     return {part: train_part(part, out_dir, seed, quick) for part in PARTS}
-
-
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m synthrec.glyph.train", description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(WEIGHTS_ROOT), help="output folder (default: the package's weights)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--only", choices=PARTS, default=None)
-    ap.add_argument("--quick", action="store_true", help="tiny models in seconds (tests)")
-    a = ap.parse_args(argv)
-    if a.only:
-        train_part(a.only, a.out, a.seed, a.quick)
-    else:
-        train_all(a.out, a.seed, a.quick)
-
-
-if __name__ == "__main__":
-    main()
