@@ -111,9 +111,10 @@ def _dataset_info(cfg: RunConfig):
     return get_dataset_info(cfg.labels.dataset)
 
 
-def prompts_config(cfg: RunConfig):
+def prompts_config(cfg: RunConfig, strategy: str | None = None):
     """The prompts section the run generates from: the one place that decides a run's generation prompt, read by
-    the zero-shot prompts stage and by few-shot B and RG alike.
+    the zero-shot prompts stage and by few-shot B and RG alike. ``strategy`` asks for another strategy's prompts
+    with the same resolution (few-shot B's LE sentences in a run whose own prompts are basic).
 
     A dataset run without its own template gets the dataset's simple prompt ("a centered satellite photo of {c}."
     for EuroSAT); an LE run gets its sentence prefix resolved: ``prompts.prefix``, else the label space's domain
@@ -124,6 +125,9 @@ def prompts_config(cfg: RunConfig):
     pc = cfg.prompts
     info = _dataset_info(cfg) if cfg.labels.dataset is not None and cfg.labels.domain is None else None
     update = {}
+    if strategy is not None and strategy != pc.strategy:
+        update["strategy"] = strategy
+        pc = pc.model_copy(update=update)
     if "template" not in pc.model_fields_set and info is not None and info.simple_templates:
         update["template"] = info.simple_templates[0].replace("{}", "{c}")
     if pc.strategy == "le":

@@ -42,3 +42,12 @@ def test_imagenet_head_is_the_7_template_ensemble():
     templates = api.head_templates(_cfg({"dataset": "imagenet"}))
     assert len(templates) == 7 and "itap of a {c}." in templates
     assert api.head_templates(_cfg({"dataset": "eurosat"})) == ["a centered satellite photo of {c}."]
+
+
+def test_fewshot_b_and_rg_prompts_come_from_the_same_function():
+    # a basic EuroSAT run: few-shot B's LE sentences still get EuroSAT's prefix, RG the dataset's own prompt
+    cfg = _cfg({"dataset": "eurosat"})
+    assert api.prompts_config(cfg, "le").strategy == "le"
+    assert api.prompts_config(cfg, "le").prefix == "a centered satellite photo of"
+    le_run = _cfg({"dataset": "eurosat"}, {"strategy": "le"})
+    assert api.prompts_config(le_run, "basic").template == "a centered satellite photo of {c}."
