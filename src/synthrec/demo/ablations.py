@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import _io, api
 from ..config import load_config
 from ..stages import stage_file
-from .run import DemoSize, _run_dir, demo_spec, strategy_config
+from .spec import DemoSize, demo_spec, run_dir_of, strategy_config
 
 log = logging.getLogger("synthrec")
 
@@ -33,7 +33,7 @@ def _variant(out: Path, seed: int, size: DemoSize, base: str, name: str, update:
              fork_stages: tuple[str, ...]) -> dict:
     run_dir = out / f"seed{seed}" / "ablations" / name
     if not (run_dir / "config.yaml").exists():
-        api.fork_run(_run_dir(out, seed, base), run_dir, fork_stages)
+        api.fork_run(run_dir_of(out, seed, base), run_dir, fork_stages)
     cfg = strategy_config(base, run_dir, seed, size, out / "features")
     for section, values in update.items():
         cfg[section].update(values)

@@ -30,7 +30,7 @@ import torch.nn as nn
 from .. import _io
 from ..config.schema import TrainConfig
 from ..errors import DataError
-from ..features.encoders._common import resolve_device
+from ..devices import resolve_device
 from .head import ClassifierHead
 from .loop import epoch_batches, fit
 from .loss import soft_target_loss_from_probs, soft_targets
