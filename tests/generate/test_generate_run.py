@@ -247,7 +247,7 @@ class _SafetyChecked(Generator):
 
 
 def test_safety_checker_blacked_images_are_flagged_and_left_out(tmp_path, prompts, make_cfg, tiny_generator):
-    from synthrec._generated import generated_items
+    from synthrec.generate import generated_items
     from synthrec.report.run_report import _data_section
 
     out = tmp_path / "generate"
