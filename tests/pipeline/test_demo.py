@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from synthrec.cli.app import app
-from synthrec.glyph import models
+from synthrec.glyph import models, world
 
 
 def _weights_present() -> bool:
