@@ -38,7 +38,7 @@ def world(tmp_path_factory):
 def _cfg(world, run_dir, **fewshot):
     fs = dict(image_folder=str(world["pool"]), shots=[1, 2], seeds=[0, 1], strategies=["none", "B", "RF", "RG"],
               baselines=["phase_syn_real", "phase_real_syn"], images_per_class=2, epochs=2, syn_batch_size=4,
-              real_batch_size=2, t_star={2: 40, 1: 50})
+              real_batch_size=2, t_star={2: 40, 1: 50}, b_prompts="basic", b_filter=False)
     fs.update(fewshot)
     return validate_config({
         "run_dir": str(run_dir), "seed": 0, "labels": {"names": list(COLOURS)},
@@ -151,3 +151,15 @@ def test_adapter_strategies_train_reuse_and_report(world, tmp_path):
     again = run_fewshot(cfg, run_dir)
     assert again["runs"] == len(strategies)
     assert {f: f.stat().st_mtime_ns for f in sorted((out / "adapters").iterdir())} == stamps
+
+
+def test_b_with_the_clip_filter_keeps_what_the_zero_shot_head_passes(world, tmp_path):
+    from synthrec.fewshot import run_fewshot
+
+    run_dir = tmp_path / "run"
+    cfg = _cfg(world, run_dir, shots=[1], seeds=[0], strategies=["B"], baselines=[], b_filter=True)
+    cfg.filter.threshold = 0.05  # the tiny random CLIP scores near 1/3 (3 classes): most images pass
+    run_fewshot(cfg, run_dir)
+    run = json.loads((run_dir / "fewshot" / "results.json").read_text())["runs"][0]
+    cf = run["synthetic"]["clip_filter"]
+    assert cf["of"] == 6 and 1 <= cf["kept"] <= 6 and sum(cf["kept_per_class"]) == cf["kept"] == run["n_syn"]

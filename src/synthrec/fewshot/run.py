@@ -11,10 +11,10 @@ zero-shot text head, evaluate it on the real test set. Everything lands below ``
 
 The jobs live in their own modules: ``real`` (pool, shots, test set), ``synthetic`` (making and reusing the sets),
 ``strategies`` (how each strategy trains: ``none`` = real shots only, "CT w. init"; ``B`` = mix training with the
-basic-prompt set; ``RF`` = B after Real Filtering by the shots; ``RG`` = mix training with Real Guidance images of
-the shots; ``lora`` / ``textual_inversion`` and their ``*_RG`` forms = mix training with images of the generator
-adapted to the shots, module ``adapted``; baselines ``phase_syn_real`` / ``phase_real_syn`` use the RG set, as the
-paper's Table 7 does). This
+LE + CF set, or the basic-prompt one (``fewshot.b_prompts``, ``b_filter``); ``RF`` = B after Real Filtering by the
+shots; ``RG`` = mix training with Real Guidance images of the shots; ``lora`` / ``textual_inversion`` and their
+``*_RG`` forms = mix training with images of the generator adapted to the shots (module ``adapted``); baselines ``phase_syn_real`` /
+``phase_real_syn`` use the RG set, as the paper's Table 7 does). This
 module checks the config, holds what they share and runs the grid.
 """
 from __future__ import annotations
@@ -181,7 +181,7 @@ def _run_key(ctx: FewShotRun, strategy: str, shots: Shots) -> str:
         **({"adapt": fs.adapt.model_dump(mode="json")} if strategy in ADAPTED else {}),
         "encoder": ctx.encoder.fingerprint, "templates": ctx.templates, "grad_clip": ctx.cfg.train.grad_clip,
         "generate": section_settings(ctx.cfg.generate, GENERATE_SPEED_ONLY) if strategy != "none" else None,
-        "prompts": ctx.cfg.prompts.model_dump(mode="json") if strategy != "none" else None,
+        "prompts": _prompts_key(ctx, strategy),
     })
 
 
@@ -205,3 +205,13 @@ def summarize(results: dict) -> dict[str, dict[int, float]]:
         if r["top1"] is not None:
             acc.setdefault(r["strategy"], {}).setdefault(int(r["k"]), []).append(r["top1"])
     return {s: {k: sum(v) / len(v) for k, v in sorted(d.items())} for s, d in acc.items()}
+
+
+def _prompts_key(ctx: FewShotRun, strategy: str) -> dict | None:
+    """The resolved prompts a strategy's images come from (B's for B and RF, the basic ones for RG)."""
+    from ..context import prompts_config
+
+    if strategy == "none":
+        return None
+    which = ctx.fs.b_prompts if strategy in ("B", "RF") else "basic"
+    return prompts_config(ctx.cfg, which).model_dump(mode="json", exclude={"le": {"batch_size", "device"}})
