@@ -111,6 +111,14 @@ def _mount_optional(module: str, name: str, help_: str) -> None:
     app.add_typer(sub, name=name, help=help_)
 
 
+def _register_pretrain_commands() -> None:
+    from . import pretrain, transfer
+
+    pretrain.register(app)
+    transfer.register(app)
+
+
+_register_pretrain_commands()
 _mount_optional("synthrec.cli.datasets", "datasets", "The paper's benchmark datasets: list, show.")
 _mount_optional("synthrec.cli.glyph", "glyph", "The offline glyph world: train its models.")
 

@@ -1,0 +1,31 @@
+"""``synthrec transfer CONFIG``: fine-tune scratch, synthetic-pretrained and real-pretrained backbones on a real
+dataset and write the transfer table."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._errors import friendly_errors
+from .pretrain import ConfigArg, SetOpt
+
+
+def transfer(config: Path = ConfigArg, set_: Optional[List[str]] = SetOpt,
+             verbose: bool = typer.Option(False, "--verbose", "-v")):
+    """Fine-tune every init in CONFIG's transfer section at each fraction and seed; finished cells are kept."""
+    from .app import _setup_logging
+    from ..transfer.config import load_pretrain_transfer_config
+    from ..transfer.setting import run_transfer_section, write_setting_report
+
+    _setup_logging(verbose)
+    cfg = load_pretrain_transfer_config(config, set_ or [])
+    result = run_transfer_section(cfg)
+    typer.echo(Path(cfg.run_dir, "transfer", "table.md").read_text(encoding="utf-8").rstrip())
+    if result.get("detection"):
+        typer.echo(f"detection AP50: {result['detection']}")
+    typer.echo(f"report: {write_setting_report(cfg.run_dir)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(friendly_errors(transfer))

@@ -1,0 +1,14 @@
+"""Transfer of pre-trained backbones to a real task (METHOD.md §4.2): classification fine-tuning with the paper's
+CIFAR-100 recipe, comparing scratch, synthetic-pretrained and real-pretrained inits in one table; optional
+detection transfer (torchvision Faster R-CNN on a PASCAL VOC layout, AP50).
+"""
+from .config import DetectionConfig, TransferConfig
+
+
+def run_transfer(*args, **kwargs):
+    from .run import run_transfer as _run
+
+    return _run(*args, **kwargs)
+
+
+__all__ = ["DetectionConfig", "TransferConfig", "run_transfer"]
