@@ -38,7 +38,8 @@ def train_transform(model, image_size: int, recipe):
     from timm.data import create_transform
 
     mean, std = model_input(model)
-    return create_transform(image_size, is_training=True, scale=tuple(recipe.scale), hflip=recipe.hflip,
+    return create_transform(image_size, is_training=True, scale=tuple(recipe.scale), ratio=tuple(recipe.ratio),
+                            hflip=recipe.hflip,
                             color_jitter=None, auto_augment=recipe.auto_augment, re_prob=recipe.reprob,
                             interpolation="bilinear", mean=mean, std=std)
 

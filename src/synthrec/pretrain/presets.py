@@ -48,6 +48,7 @@ class Recipe(BaseModel):
     min_lr: float = Field(0.0, ge=0)
     # augmentation (timm's create_transform for supervised training and fine-tuning)
     scale: tuple[float, float] = (0.08, 1.0)
+    ratio: tuple[float, float] = (3 / 4, 4 / 3)
     hflip: float = Field(0.5, ge=0, le=1)
     auto_augment: Optional[str] = Field(None, description="timm auto-augment policy, e.g. rand-m9-mstd0.5-inc1")
     reprob: float = Field(0.0, ge=0, le=1, description="random erasing probability")
