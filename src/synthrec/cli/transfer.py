@@ -20,10 +20,8 @@ def transfer(config: Path = ConfigArg, set_: Optional[List[str]] = SetOpt,
 
     _setup_logging(verbose)
     cfg = load_pretrain_transfer_config(config, set_ or [])
-    result = run_transfer_section(cfg)
+    run_transfer_section(cfg)
     typer.echo(Path(cfg.run_dir, "transfer", "table.md").read_text(encoding="utf-8").rstrip())
-    if result.get("detection"):
-        typer.echo(f"detection AP50: {result['detection']}")
     typer.echo(f"report: {write_setting_report(cfg.run_dir)}")
 
 

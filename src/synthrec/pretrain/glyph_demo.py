@@ -50,7 +50,7 @@ class DemoSize:
 
 
 FULL = DemoSize(GlyphSetSize(unit=200, le_per_class_digits=5, le_per_class_letters=2, steps=8),
-                pretrain_epochs=10, finetune_epochs=4, min_steps=40)
+                pretrain_epochs=10, finetune_epochs=3, min_steps=24)
 QUICK = DemoSize(GlyphSetSize(unit=40, le_per_class_digits=2, le_per_class_letters=1, steps=4),
                  pretrain_epochs=1, finetune_epochs=1, min_steps=4)
 
@@ -139,8 +139,9 @@ def run_seed(out: Path, seed: int, size: DemoSize, cache: Path, digits) -> dict:
 
 
 def run_pretrain_demo(out: str | Path = "runs/demo-pretrain", seeds: int = 3, quick: bool = False,
-                      cache: str | Path | None = None) -> Path:
-    """Make the sets once (under ``cache``, default ``<out>/sets``), run every seed, write results and a report."""
+                      cache: str | Path | None = None, jobs: int = 1) -> Path:
+    """Make the sets once (under ``cache``, default ``<out>/sets``), run every seed (``jobs`` seeds at a time, each
+    in its own single-threaded process), write results and a report."""
     import torch
 
     from ..datasets import load_dataset
@@ -155,9 +156,17 @@ def run_pretrain_demo(out: str | Path = "runs/demo-pretrain", seeds: int = 3, qu
         get_set(run, size, cache)
     set_seconds = time.perf_counter() - t0
     digits = (load_dataset("digits", split="pool"), load_dataset("digits", split="test"))
-    per_seed = {seed: run_seed(out, seed, size, cache, digits) for seed in range(seeds)}
+    if jobs > 1 and seeds > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(jobs, seeds), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {seed: pool.submit(run_seed, out, seed, size, cache, digits) for seed in range(seeds)}
+            per_seed = {seed: f.result() for seed, f in futures.items()}
+    else:
+        per_seed = {seed: run_seed(out, seed, size, cache, digits) for seed in range(seeds)}
     summary = summarise(per_seed)
-    summary.update(seconds=time.perf_counter() - t0, set_seconds=set_seconds, seeds=seeds, quick=quick,
+    summary.update(seconds=time.perf_counter() - t0, set_seconds=set_seconds, seeds=seeds, quick=quick, jobs=jobs,
                    size=asdict(size), fractions=list(FRACTIONS))
     _io.write_json(out / "results.json", summary)
     path = write_pretrain_demo_report(out, summary)

@@ -1,8 +1,7 @@
 """Transfer of pre-trained backbones to a real task (METHOD.md §4.2): classification fine-tuning with the paper's
-CIFAR-100 recipe, comparing scratch, synthetic-pretrained and real-pretrained inits in one table; optional
-detection transfer (torchvision Faster R-CNN on a PASCAL VOC layout, AP50).
+CIFAR-100 recipe, comparing scratch, synthetic-pretrained and real-pretrained inits in one table.
 """
-from .config import DetectionConfig, TransferConfig
+from .config import TransferConfig
 
 
 def run_transfer(*args, **kwargs):
@@ -11,4 +10,4 @@ def run_transfer(*args, **kwargs):
     return _run(*args, **kwargs)
 
 
-__all__ = ["DetectionConfig", "TransferConfig", "run_transfer"]
+__all__ = ["TransferConfig", "run_transfer"]

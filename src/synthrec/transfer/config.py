@@ -12,20 +12,6 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class DetectionConfig(_Section):
-    """Optional detection transfer: torchvision Faster R-CNN on a PASCAL VOC layout, AP50 (MoCo's protocol)."""
-
-    voc_root: str = Field(..., description="the folder holding VOCdevkit/VOC<year>/")
-    year: str = "2007"
-    train_set: str = "trainval"
-    test_set: str = "test"
-    epochs: PositiveInt = 12
-    batch_size: PositiveInt = 2
-    lr: float = Field(0.02, gt=0)
-    min_size: PositiveInt = 480
-    max_size: PositiveInt = 800
-
-
 class TransferConfig(_Section):
     model: Optional[str] = Field(None, description="timm name; default: the model of the first checkpoint")
     model_kwargs: Optional[dict[str, Any]] = Field(None, description="default: the first checkpoint's")
@@ -49,7 +35,6 @@ class TransferConfig(_Section):
     num_workers: NonNegativeInt = 4
     device: str = "auto"
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
-    detection: Optional[DetectionConfig] = None
 
     @field_validator("fractions")
     @classmethod

@@ -88,11 +88,6 @@ def run_transfer(cfg: TransferConfig, run_dir: str | Path, *, train_set=None, te
     result = {"key": key, "settings": settings, "cells": cells, "table": table, "model": model_name}
     _io.write_json(results_path, result)
     _io.write_text(run_dir / "table.md", table_markdown(table, cfg.fractions))
-    if cfg.detection is not None:
-        from .detection import run_detection
-
-        result["detection"] = run_detection(cfg, model_name, model_kwargs, run_dir / "detection")
-        _io.write_json(results_path, result)
     return result
 
 

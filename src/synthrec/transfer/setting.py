@@ -68,8 +68,6 @@ def write_setting_report(run_dir: str | Path) -> Path:
         results = _io.read_json(run_dir / TRANSFER_DIR / "results.json")
         lines += ["## Transfer (top-1 %, mean ± std over seeds)", "", f"model: `{results['model']}`", "",
                   table_path.read_text(encoding="utf-8")]
-        if results.get("detection"):
-            lines += [f"Detection (Faster R-CNN, AP50): {results['detection']}", ""]
     path = run_dir / "report-pretrain.md"
     _io.write_text(path, "\n".join(lines) + "\n")
     return path
