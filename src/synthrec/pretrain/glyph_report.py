@@ -77,28 +77,12 @@ def conclusions(summary: dict) -> list[dict]:
     return rows
 
 
-def plot_curves(summary: dict, path: Path) -> Path | None:
-    import matplotlib
+def plot_curves(summary: dict, path: Path) -> list[Path]:
+    """One PNG per backbone: the pre-training curves of seed 0."""
+    from .curves import plot_history
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    curves = summary.get("curves") or {}
-    if not curves:
-        return None
-    fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4), squeeze=False)
-    for ax, (model, runs) in zip(axes[0], curves.items()):
-        for name, history in runs.items():
-            ax.plot([h["epoch"] for h in history], [h["loss"] for h in history], marker="o", label=name)
-        ax.set_title(f"{model}: pre-training loss (seed 0)")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("training loss")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    with _io.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
-    return path
+    return [plot_history(runs, path.with_name(f"{path.stem}-{model}.png"), title=f"{model}, seed 0")
+            for model, runs in (summary.get("curves") or {}).items()]
 
 
 def write_pretrain_demo_report(out: Path, summary: dict) -> Path:
@@ -110,7 +94,7 @@ def write_pretrain_demo_report(out: Path, summary: dict) -> Path:
              tables_markdown(summary), "## The paper's conclusions, checked (fine-tuning fraction in brackets)", ""]
     lines += [f"- [{c['fraction']} of pool] {c['claim']}: {c['text']}" for c in checks]
     if curves:
-        lines += ["", "## Pre-training curves", "", f"![pre-training curves]({curves.name})"]
+        lines += ["", "## Pre-training curves", ""] + [f"![pre-training curves]({p.name})" for p in curves]
     path = out / "report.md"
     _io.write_text(path, "\n".join(lines) + "\n")
     _io.write_json(out / "conclusions.json", checks)

@@ -88,6 +88,18 @@ def build_optimizer(params, recipe: Recipe, lr: float):
     return torch.optim.SGD(groups, lr=lr, momentum=recipe.momentum)
 
 
+def optimizer_step(loss: torch.Tensor, optimizer, scaler) -> None:
+    """Backward and step, through the GradScaler when fp16 AMP uses one."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+
+
 def seed_everything(seed: int) -> None:
     import numpy as np
 
@@ -168,14 +180,7 @@ def run_loop(task: Task, stream: ShardStream, s: LoopSettings, dist: Dist = Dist
                     group["lr"] = lr
                 with autocast():
                     loss, stats = task.loss(module, batch, device)
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    optimizer.step()
+                optimizer_step(loss, optimizer, scaler)
                 task.after_step()
                 n = len(batch[1])
                 images += n

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import torch
 
 from ..pretrain.data import epoch_seed
-from ..pretrain.loop import autocast_for, build_optimizer, resolve_device, seed_everything, Dist
+from ..pretrain.loop import Dist, autocast_for, build_optimizer, optimizer_step, resolve_device, seed_everything
 from ..pretrain.models import create_model, eval_transform, load_weights_into, train_transform
 from ..pretrain.presets import Recipe, lr_at
 from ..pretrain.supervised import SupervisedTask
@@ -89,14 +89,7 @@ def finetune(model, train_set, test_set, recipe: Recipe, image_size: int, *, see
                 group["lr"] = lr_at(shaped, shaped.lr, epoch + i / steps_per_epoch)
             with autocast():
                 loss, _ = task.loss(model, (x, y), dev)
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
+            optimizer_step(loss, optimizer, scaler)
             total += float(loss.detach()) * len(y)
             seen += len(y)
         history.append({"epoch": epoch + 1, "loss": total / max(1, seen)})

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import _io
 from ..errors import ConfigError
+from ..pretrain.curves import plot_history
 from .config import PretrainTransferConfig, TransferConfig
 
 log = logging.getLogger(__name__)
@@ -70,25 +71,4 @@ def write_setting_report(run_dir: str | Path) -> Path:
                   table_path.read_text(encoding="utf-8")]
     path = run_dir / "report-pretrain.md"
     _io.write_text(path, "\n".join(lines) + "\n")
-    return path
-
-
-def plot_history(curves: dict[str, list[dict]], path: Path, title: str = "pre-training") -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (loss_ax, lr_ax) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for name, history in curves.items():
-        epochs = [h["epoch"] for h in history]
-        loss_ax.plot(epochs, [h.get("loss") for h in history], marker="o", label=name)
-        lr_ax.plot(epochs, [h["lr"] for h in history], marker=".", label=name)
-    loss_ax.set(title=f"{title}: training loss", xlabel="epoch")
-    lr_ax.set(title="learning rate at the epoch's end", xlabel="epoch", yscale="log")
-    loss_ax.legend(fontsize=7)
-    fig.tight_layout()
-    with _io.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
     return path
