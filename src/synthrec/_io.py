@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import SynthrecError
+from .errors import DiskFullError
 
 
 def _read_umask() -> int:
@@ -24,10 +24,6 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()  # read once at import: os.umask can only be read by setting it, which races with threads
-
-
-class DiskFullError(SynthrecError):
-    pass
 
 
 @contextlib.contextmanager

@@ -32,3 +32,15 @@ class DataError(SynthrecError):
 
 class RunFolderError(SynthrecError):
     """A run folder belongs to another configuration or is damaged."""
+
+
+class DiskFullError(SynthrecError):
+    """The disk filled up while a file was written; finished files are intact."""
+
+
+class RayUnavailableError(SynthrecError, ImportError):
+    """The ray executor was asked for but ray is not installed."""
+
+
+class NoSyntheticDataError(DataError):
+    """A few-shot strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""

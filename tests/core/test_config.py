@@ -51,7 +51,7 @@ def test_dataset_option_replaces_the_label_source(tmp_path):
 
 
 def test_dataset_prompts_and_head_templates_follow_the_paper(tmp_path):
-    from synthrec import api
+    from synthrec import context as api
 
     p = tmp_path / "c.yaml"
     p.write_text("run_dir: r\ngenerate: {generator: g}\n")

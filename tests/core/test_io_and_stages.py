@@ -2,8 +2,9 @@ import errno
 
 import pytest
 
-from synthrec import _io, _stages
-from synthrec.errors import RunFolderError
+from synthrec import _io
+from synthrec.errors import DiskFullError, RunFolderError
+from synthrec.stages import markers as _stages
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
@@ -22,7 +23,7 @@ def test_disk_full_is_one_clear_line(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(_io.os, "replace", full)
-    with pytest.raises(_io.DiskFullError, match="disk full"):
+    with pytest.raises(DiskFullError, match="disk full"):
         _io.write_text(tmp_path / "x.txt", "data")
     assert not list(tmp_path.iterdir())
 

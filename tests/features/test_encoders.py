@@ -2,7 +2,6 @@
 import json
 import shutil
 import sys
-import types
 
 import pytest
 import torch
@@ -153,11 +152,19 @@ def test_glyph_spec_routes_to_the_glyph_package(monkeypatch):
         calls.append((path, device))
         return sentinel
 
-    monkeypatch.setitem(sys.modules, "synthrec.glyph.clip", types.SimpleNamespace(load_glyph_clip=load_glyph_clip))
+    from synthrec.features.encoders import glyph as glyph_encoder
+
+    monkeypatch.setattr(glyph_encoder, "load_glyph_clip", load_glyph_clip)
     assert create_encoder("glyph", device="cpu") is sentinel
     assert create_encoder("glyph:/some/folder", device="cpu") is sentinel
     assert calls == [(None, "cpu"), ("/some/folder", "cpu")]
     assert {"glyph", "hf", "open_clip"} <= set(list_encoder_prefixes())
+
+
+def test_glyph_spec_without_the_glyph_models_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "synthrec.glyph.models.clip", None)  # import now raises ImportError
+    with pytest.raises(ModelLoadError, match="glyph world's CLIP is not available"):
+        create_encoder("glyph", device="cpu")
 
 
 def test_device_and_precision_choices(tiny_open_clip):

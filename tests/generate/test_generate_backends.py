@@ -103,7 +103,7 @@ def test_spec_parsing():
 
 
 class _StubGlyphPipeline:
-    """Stands in for synthrec.glyph.pipeline.GlyphPipeline: same call, 16x16 grey images from each generator."""
+    """Stands in for synthrec.glyph.models.pipeline.GlyphPipeline: same call, 16x16 grey images from each generator."""
 
     calls: list = []
 
@@ -128,7 +128,7 @@ def test_glyph_spec_routes_to_glyph_pipeline(monkeypatch, tmp_path):
         seen.update(path=path, device=device)
         return _StubGlyphPipeline()
 
-    monkeypatch.setitem(sys.modules, "synthrec.glyph.pipeline",
+    monkeypatch.setitem(sys.modules, "synthrec.glyph.models.pipeline",
                         types.SimpleNamespace(load_glyph_pipeline=load_glyph_pipeline))
     g = create_generator("glyph", device="cpu", steps=3, guidance_scale=2.0)
     assert seen == {"path": None, "device": "cpu"}
@@ -146,7 +146,7 @@ def test_glyph_spec_routes_to_glyph_pipeline(monkeypatch, tmp_path):
 
 
 def test_glyph_without_its_module_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "synthrec.glyph.pipeline", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "synthrec.glyph.models.pipeline", None)  # import now raises ImportError
     with pytest.raises(ModelLoadError, match="glyph world's pipeline is not available"):
         create_generator("glyph", device="cpu", steps=3, guidance_scale=2.0)
 
@@ -168,7 +168,7 @@ def test_pipeline_family_without_img2img_is_a_clear_error():
 @pytest.mark.slow
 def test_real_glyph_pipeline_through_generate(tmp_path, prompts):
     """The glyph world's actual pipeline class (random weights, saved and loaded by path) behind `glyph:<path>`."""
-    glyph = pytest.importorskip("synthrec.glyph.pipeline")
+    glyph = pytest.importorskip("synthrec.glyph.models.pipeline")
     from synthrec.config.schema import GenerateConfig
     from synthrec.generate import RealGuidance, generate, read_manifest
 

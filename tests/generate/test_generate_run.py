@@ -123,7 +123,7 @@ class _DiskFull(_Interrupting):
 
 
 def test_disk_full_stops_cleanly(reference, tmp_path, prompts, make_cfg, tiny_generator):
-    from synthrec._io import DiskFullError
+    from synthrec.errors import DiskFullError
 
     out, _ = reference
     with pytest.raises(DiskFullError, match="disk full.*finished files are intact"):
@@ -219,7 +219,7 @@ def test_ray_executor(tmp_path, prompts, make_cfg, tiny_generator):
     try:
         import ray  # noqa: F401
     except ImportError:
-        from synthrec.generate.executors.ray import RayUnavailableError
+        from synthrec.errors import RayUnavailableError
 
         with pytest.raises(RayUnavailableError, match=r"pip install 'synthrec\[ray\]'"):
             generate(prompts, make_cfg(executor="ray"), tmp_path, progress=False)

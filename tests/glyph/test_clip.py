@@ -3,8 +3,9 @@ import torch
 from PIL import Image
 
 from synthrec.features.encoders.base import ImageTextEncoder
-from synthrec.glyph.clip import GlyphClip, default_config, load_glyph_clip, save_glyph_clip
-from synthrec.glyph.world import weights_dir
+from synthrec.features.encoders.glyph import load_glyph_clip
+from synthrec.glyph.models.clip import GlyphClip, default_config, save_glyph_clip
+from synthrec.glyph.models import weights_dir
 
 SHIPPED = (weights_dir("clip") / "model.safetensors").is_file()
 needs_weights = pytest.mark.skipif(not SHIPPED, reason="shipped mini CLIP weights not trained yet "
@@ -57,7 +58,7 @@ def test_missing_weights_is_a_clear_error(tmp_path):
 @needs_weights
 def test_shipped_clip_zero_shot_on_real_digits():
     from synthrec.datasets.digits import load_digits_split
-    from synthrec.glyph.measure import zero_shot_head
+    from synthrec.glyph.training.measure import zero_shot_head
 
     enc = load_glyph_clip()
     images, labels = load_digits_split("test")

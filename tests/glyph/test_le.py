@@ -1,8 +1,9 @@
 import pytest
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-from synthrec.glyph.le import le_model_path, le_pairs, sample_le, train_le
-from synthrec.glyph.world import weights_dir
+from synthrec.glyph.models.le import le_model_path, sample_le
+from synthrec.glyph.training.le import le_pairs, train_le
+from synthrec.glyph.models import weights_dir
 
 SHIPPED = (weights_dir("le") / "config.json").is_file()
 

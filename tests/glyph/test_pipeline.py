@@ -4,8 +4,9 @@ import torch
 from diffusers.pipelines import ImagePipelineOutput
 from PIL import Image
 
-from synthrec.glyph.pipeline import GlyphPipeline, load_glyph_pipeline, new_pipeline
-from synthrec.glyph.world import basic_prompt, weights_dir
+from synthrec.glyph.models.pipeline import GlyphPipeline, load_glyph_pipeline, new_pipeline
+from synthrec.glyph.models import weights_dir
+from synthrec.glyph.world import basic_prompt
 
 SHIPPED = (weights_dir("pipeline") / "model_index.json").is_file()
 
@@ -77,8 +78,8 @@ def test_shipped_pipeline_golden_samples():
     means = [float(np.asarray(im).mean() / 255) for im in images]
     assert np.allclose(means, GOLDEN_MEANS, atol=0.01)
     if (weights_dir("clip") / "model.safetensors").is_file():
-        from synthrec.glyph.clip import load_glyph_clip
-        from synthrec.glyph.measure import zero_shot_head
+        from synthrec.features.encoders.glyph import load_glyph_clip
+        from synthrec.glyph.training.measure import zero_shot_head
 
         enc = load_glyph_clip()
         pred = (enc.encode_images(images) @ zero_shot_head(enc).T).argmax(1).tolist()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synthrec.glyph.render import (DIGITS, STYLE_MIXES, font_catalog, grid, random_chars, render_glyphs, scan_8x8,
+from synthrec.glyph.world.render import (DIGITS, STYLE_MIXES, font_catalog, grid, random_chars, render_glyphs, scan_8x8,
                                    to_size)
 
 

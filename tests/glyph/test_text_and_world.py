@@ -1,6 +1,7 @@
 import torch
 
-from synthrec.glyph import text, world
+from synthrec.glyph import models, world
+from synthrec.glyph.models import text
 
 
 def test_minilm_embeddings_are_normalised_and_cached():
@@ -15,4 +16,4 @@ def test_world_constants():
     assert world.DIGIT_CLASSNAMES == tuple("0123456789")
     assert world.basic_prompt("7") == world.BASIC_PROMPT.format(c="7") and "7" in world.basic_prompt("7")
     assert all("3" in p for p in world.zero_shot_prompts("3"))
-    assert world.weights_dir("clip").name == "clip"
+    assert models.weights_dir("clip").name == "clip"

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from synthrec.glyph.clip import load_glyph_clip
-from synthrec.glyph.pipeline import load_glyph_pipeline
-from synthrec.glyph.train import train_all
+from synthrec.features.encoders.glyph import load_glyph_clip
+from synthrec.glyph.models.pipeline import load_glyph_pipeline
+from synthrec.glyph.training import train_all
 
 
 # ~15 s alone, over 30 s on a busy 2-core machine

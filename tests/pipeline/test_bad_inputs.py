@@ -121,12 +121,12 @@ def test_corrupt_test_image(tmp_path, tiny_models, test_folder):
 
 
 def test_ctrl_c_keeps_finished_work(tmp_path, monkeypatch):
-    import synthrec.api as api
+    import synthrec.runners as runners
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "_run_generate", interrupted)
+    monkeypatch.setattr(runners, "run_generate", interrupted)
     res, out = _invoke("run", _cfg(tmp_path))
     assert res.exit_code == 130 and "interrupted" in out and "Traceback" not in out
     assert (tmp_path / "run" / "prompts" / "prompts.parquet").is_file()

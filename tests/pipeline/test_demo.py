@@ -7,11 +7,11 @@ import pytest
 from typer.testing import CliRunner
 
 from synthrec.cli.app import app
-from synthrec.glyph import world
+from synthrec.glyph import models
 
 
 def _weights_present() -> bool:
-    return all((world.weights_dir(n) / "README.md").is_file() for n in ("clip", "pipeline", "le"))
+    return all((models.weights_dir(n) / "README.md").is_file() for n in ("clip", "pipeline", "le"))
 
 
 @pytest.mark.skipif(not _weights_present(), reason="glyph weights not trained yet (synthrec glyph train)")

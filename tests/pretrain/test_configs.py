@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from synthrec.transfer.config import load_pretrain_transfer_config
+from synthrec.config import load_pretrain_transfer_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ._errors import friendly_errors as _one_line_errors
+from .common import friendly_errors as _one_line_errors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="The paper's benchmark datasets: class names, prompts, splits, and where their files go.")
@@ -112,3 +112,7 @@ def show_command(name: str = typer.Argument(..., help="a dataset name from `synt
         for i, (key, cname) in enumerate(zip(info.class_keys, info.classnames)):
             classes.add_row(str(i), cname, key) if show_keys else classes.add_row(str(i), cname)
         out.print(classes)
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="datasets", help="The paper's benchmark datasets: list, show.")

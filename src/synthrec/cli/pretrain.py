@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from ._errors import friendly_errors
+from .common import VerboseOpt, friendly_errors, setup_logging
 
 ConfigArg = typer.Argument(..., help="a YAML config with run_dir, seed and a pretrain section", show_default=False)
 SetOpt = typer.Option(None, "--set", "-s", help="override a config value: section.key=value (repeatable)")
@@ -19,15 +19,15 @@ SetOpt = typer.Option(None, "--set", "-s", help="override a config value: sectio
 
 def pretrain(config: Path = ConfigArg, set_: Optional[List[str]] = SetOpt,
              overwrite: bool = typer.Option(False, "--overwrite", help="discard a set made by other settings"),
-             verbose: bool = typer.Option(False, "--verbose", "-v")):
+             verbose: bool = VerboseOpt):
     """Make CONFIG's synthetic pre-training set and pre-train on it; resumes from the last checkpoint."""
-    from .app import _setup_logging
-    from ..transfer.config import load_pretrain_transfer_config
-    from ..transfer.setting import run_pretrain_section, write_setting_report
+    from ..config import load_pretrain_transfer_config
+    from ..report.pretrain import write_setting_report
+    from ..transfer.setting import run_pretrain_section
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     cfg = load_pretrain_transfer_config(config, set_ or [])
-    result = run_pretrain_section(cfg, overwrite=overwrite)
+    result = run_pretrain_section(cfg.pretrain, cfg.run_dir, cfg.seed, overwrite=overwrite)
     typer.echo(f"checkpoint: {result['checkpoint']}")
     typer.echo(f"report: {write_setting_report(cfg.run_dir)}")
 

@@ -7,20 +7,20 @@ from typing import List, Optional
 
 import typer
 
-from ._errors import friendly_errors
+from .common import VerboseOpt, friendly_errors, setup_logging
 from .pretrain import ConfigArg, SetOpt
 
 
 def transfer(config: Path = ConfigArg, set_: Optional[List[str]] = SetOpt,
-             verbose: bool = typer.Option(False, "--verbose", "-v")):
+             verbose: bool = VerboseOpt):
     """Fine-tune every init in CONFIG's transfer section at each fraction and seed; finished cells are kept."""
-    from .app import _setup_logging
-    from ..transfer.config import load_pretrain_transfer_config
-    from ..transfer.setting import run_transfer_section, write_setting_report
+    from ..config import load_pretrain_transfer_config
+    from ..report.pretrain import write_setting_report
+    from ..transfer.setting import run_transfer_section
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     cfg = load_pretrain_transfer_config(config, set_ or [])
-    run_transfer_section(cfg)
+    run_transfer_section(cfg.transfer, cfg.run_dir, cfg.seed)
     typer.echo(Path(cfg.run_dir, "transfer", "table.md").read_text(encoding="utf-8").rstrip())
     typer.echo(f"report: {write_setting_report(cfg.run_dir)}")
 

@@ -6,7 +6,8 @@
 """
 from .base import ArrayImageDataset, FileImageDataset, LabeledImageDataset, MemoryImageDataset, open_image
 from .folder import load_image_folder
-from .info import DatasetInfo, get_dataset_info, list_datasets
+from .info import DatasetInfo
+from .lookup import get_dataset_info, list_datasets
 from .load import load_dataset
 
 __all__ = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, DataError
 from .base import LabeledImageDataset
-from .info import _entry
+from .lookup import entry as registry_entry
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None, split: str | None = None, download: bool = False,
@@ -17,7 +17,7 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, split: str | 
     saying where the files go and in what layout (``get_dataset_info(name).layout``). Undecodable images raise
     :class:`DataError` when read, or are dropped with a logged warning at load time when ``skip_corrupt`` is true.
     """
-    entry = _entry(name)
+    entry = registry_entry(name)
     info = entry.info
     split = info.test_split if split is None else split
     if split not in info.splits:

@@ -7,7 +7,6 @@ replaced by the next image of the same permutation without disturbing anything e
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Callable, Hashable, Sequence, TypeVar
 
@@ -131,13 +130,6 @@ def write_shots(out_dir: str | Path, k: int, seed: int, shots: dict[int, list[in
     path = shots_file(out_dir, k, seed)
     _io.write_json(path, {"k": k, "seed": seed, "shots": entries})
     return path
-
-
-def pixels_sha256(image) -> str:
-    """A content hash of a decoded image (mode, size and pixels): what a shot is, whatever its file was called."""
-    h = hashlib.sha256(f"{image.mode}:{image.size}".encode())
-    h.update(image.tobytes())
-    return h.hexdigest()
 
 
 def _jsonable(x):

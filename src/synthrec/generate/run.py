@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from .. import _io
 from ..errors import ConfigError, DataError
 from .backends import parse_spec
 from .backends.base import Generator
 from .executors import get_executor
 from .manifest import IMAGES_DIR, MANIFEST_DIR, complete_shards, manifest_path
 from .plan import RealGuidance, cut_shards, load_prompts, plan_work, prompts_fingerprint
-from .runfolder import make_plan, prepare_folder
+from .runfolder import PLAN_FILE, make_plan, prepare_folder
 from .shards import ShardJob
 
 log = logging.getLogger(__name__)
@@ -176,3 +177,24 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
     log.info("generate: %d new images in %.1f s (%.2f images/s); %d of %d shards complete", result.num_images_made,
              result.seconds, result.images_per_second, len(complete), len(shards))
     return result
+
+
+# The plan settings that decide which images a folder holds and what they look like, as far as reusing the folder
+# for the same images is concerned (dtype, shard layout and file format do not change what a reader gets).
+_SAME_IMAGES = ("generator", "steps", "guidance_scale", "height", "width", "scheduler", "images_per_prompt")
+
+
+def holds_images(out_dir: str | Path, prompts, cfg, run_seed: int = 0) -> bool:
+    """Whether ``out_dir`` already holds every image ``generate(prompts, cfg, out_dir, run_seed)`` would make
+    (text-to-image, no Real Guidance): its ``plan.json`` names the same prompts, seed and image settings, and all
+    its shards are complete. Lets another stage reuse a folder instead of generating the same images again."""
+    out_dir = Path(out_dir)
+    try:
+        plan = _io.read_json(out_dir / PLAN_FILE)
+    except (OSError, ValueError):
+        return False
+    s = plan.get("settings", {})
+    same = (s.get("prompts_sha256") == prompts_fingerprint(load_prompts(prompts))
+            and s.get("real_guidance") is None and s.get("run_seed") == int(run_seed)
+            and all(s.get(f) == getattr(cfg, f) for f in _SAME_IMAGES))
+    return same and len(complete_shards(out_dir)) == plan.get("num_shards")

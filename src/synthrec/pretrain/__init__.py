@@ -6,7 +6,7 @@ backbones, streamed from WebDataset shards, with safetensors checkpoints and exa
 
 Submodules import torch, timm and lightly on use; importing this package only loads the config and presets.
 """
-from .config import ExtraClassesConfig, PretrainConfig, SetConfig
+from ..config.schema import ExtraClassesConfig, PretrainConfig, SetConfig
 from .presets import PRESETS, Recipe, resolve_recipe
 
 

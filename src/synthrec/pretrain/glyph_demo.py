@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _io
-from .config import PretrainConfig
+from ..config.schema import PretrainConfig
 from .glyph_sets import GlyphSetSize, real_set, synthetic_set
 
 log = logging.getLogger("synthrec")
@@ -50,7 +50,7 @@ class DemoSize:
 
 
 FULL = DemoSize(GlyphSetSize(unit=200, le_per_class_digits=5, le_per_class_letters=2, steps=8),
-                pretrain_epochs=10, finetune_epochs=3, min_steps=24)
+                pretrain_epochs=10, finetune_epochs=1, min_steps=12)
 QUICK = DemoSize(GlyphSetSize(unit=40, le_per_class_digits=2, le_per_class_letters=1, steps=4),
                  pretrain_epochs=1, finetune_epochs=1, min_steps=4)
 
@@ -145,7 +145,7 @@ def run_pretrain_demo(out: str | Path = "runs/demo-pretrain", seeds: int = 3, qu
     import torch
 
     from ..datasets import load_dataset
-    from .glyph_report import write_pretrain_demo_report
+    from ..report.pretrain import write_pretrain_demo_report
 
     out = Path(out)
     size = QUICK if quick else FULL

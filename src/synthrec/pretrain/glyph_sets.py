@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import SetConfig
+from ..config.schema import SetConfig
 from .data import ShardSet, open_set, write_image_shards
 from .sets import build_set
 
@@ -32,7 +32,7 @@ class GlyphSetSize:
 
 
 def synthetic_set_config(names: tuple[str, ...], images: int, size: GlyphSetSize, per_class: int) -> SetConfig:
-    from ..glyph import world
+    from ..glyph.world import constants as world
 
     return SetConfig.model_validate({
         "labels": {"names": list(names)},
@@ -55,7 +55,7 @@ def synthetic_set(kind: str, multiple: int, size: GlyphSetSize, cache: Path) -> 
 
 def real_set(kind: str, multiple: int, size: GlyphSetSize, cache: Path) -> ShardSet:
     """The renderer's images (its "generator" style mix, what the diffusion model learned from), class-balanced."""
-    from ..glyph.render import render_glyphs
+    from ..glyph.world.render import render_glyphs
 
     names = DIGIT_NAMES if kind == "aware" else LETTER_NAMES
     n = multiple * size.unit

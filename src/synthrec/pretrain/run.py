@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import _io
 from ..errors import ConfigError
-from .config import PretrainConfig
+from ..config.schema import PretrainConfig
 from .data import ShardSet, ShardStream, epoch_seed, open_set
 from .loop import LoopSettings, init_distributed, run_loop, seed_everything
 from .models import load_weights_into, train_transform

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import _io
 from ..errors import ConfigError, LabelSpaceError, RunFolderError
-from .config import ExtraClassesConfig, SetConfig
+from ..config.schema import ExtraClassesConfig, SetConfig
 from .data import ShardSet, epoch_seed, write_set_index
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def resolve_classnames(cfg: SetConfig) -> tuple[list[str], dict | None]:
     """The set's class names, and the record of any randomly drawn extra classes."""
-    from ..api import resolve_labels
+    from ..context import resolve_labels
     from ..labels import LabelSpace
 
     if cfg.labels.names is not None:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from ..devices import resolve_device
 from ..errors import ModelLoadError
 from ..labels import LabelSpace
 from .basic import basic_prompt
@@ -87,18 +88,6 @@ def collect_sentences(draw: Callable[[int], list[str]], pattern: re.Pattern, per
     return Collected(kept, draws)
 
 
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
 def _dtype_for(device: str):
     import torch
 
@@ -111,7 +100,7 @@ def _dtype_for(device: str):
 def resolve_model_path(model: str) -> str:
     """``glyph`` names the glyph world's shipped LE model; anything else is a hub id or a folder."""
     if model == "glyph":
-        from ..glyph.le import le_model_path
+        from ..glyph.models.le import le_model_path
 
         return le_model_path()
     return model
@@ -126,7 +115,7 @@ class Seq2SeqSampler:
 
         self.model_id = model
         model = resolve_model_path(model)
-        self.device = resolve_device(device)
+        self.device = str(resolve_device(device, "prompts.le.device"))
         self.dtype = dtype if dtype is not None else _dtype_for(self.device)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model)

@@ -10,7 +10,9 @@ from pathlib import Path
 import yaml
 
 from .. import _io
+from ..stages import stage_dir, stage_file
 from . import html as H
+from .filter_scores import score_histogram
 
 log = logging.getLogger("synthrec")
 
@@ -24,8 +26,8 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     samples_per_class = samples_per_class or (cfg.get("report") or {}).get("samples_per_class", 8)
     title = (cfg.get("report") or {}).get("title") or f"synthrec run: {run_dir.name}"
     labels = _read_labels(run_dir)
-    metrics = _read_json(run_dir / "evaluate" / "metrics.json")
-    train = _read_json(run_dir / "train" / "train.json")
+    metrics = _read_json(stage_file(run_dir, "evaluate", "metrics"))
+    train = _read_json(stage_file(run_dir, "train", "log"))
 
     html_parts = [f"<h1>{H.esc(title)}</h1>", f'<p class="note">Run folder: {H.esc(run_dir.resolve())}</p>']
     md_parts = [f"# {title}", "", f"Run folder: `{run_dir.resolve()}`", ""]
@@ -36,24 +38,30 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     h, m = _data_section(run_dir, labels, train)
     html_parts.append(h)
     md_parts.append(m)
-    if (run_dir / "fewshot").is_dir():
-        from ..fewshot import fewshot_section
+    if stage_dir(run_dir, "fewshot").is_dir():
+        from .fewshot import fewshot_section
 
         h, m = fewshot_section(run_dir)
         html_parts.append(h)
         md_parts.append(m)
-    html_parts.append(_filter_histogram(run_dir, len(labels) if labels else None))
+    if stage_dir(run_dir, "pretrain").is_dir() or stage_dir(run_dir, "transfer").is_dir():
+        from .pretrain import pretrain_section
+
+        h, m = pretrain_section(run_dir)
+        html_parts.append(h)
+        md_parts.append(m)
+    html_parts.append(_filter_histogram(run_dir))
     html_parts.append(_training_curve(train))
     html_parts.append(_sample_grids(run_dir, labels, samples_per_class))
     cfg_text = yaml.safe_dump(cfg, sort_keys=False)
     html_parts.append(f"<h2>Configuration</h2><pre>{H.esc(cfg_text)}</pre>")
     md_parts += ["## Configuration", "", "```yaml", cfg_text.rstrip(), "```", ""]
 
-    out = run_dir / "report"
-    _io.write_text(out / "report.html", H.page(title, "\n".join(html_parts)))
-    _io.write_text(out / "report.md", "\n".join(md_parts) + "\n")
-    log.info("report: wrote %s", out / "report.html")
-    return out / "report.html"
+    html_path, md_path = stage_file(run_dir, "report", "html"), stage_file(run_dir, "report", "markdown")
+    _io.write_text(html_path, H.page(title, "\n".join(html_parts)))
+    _io.write_text(md_path, "\n".join(md_parts) + "\n")
+    log.info("report: wrote %s", html_path)
+    return html_path
 
 
 def _read_json(path: Path):
@@ -64,7 +72,7 @@ def _read_json(path: Path):
 
 
 def _read_labels(run_dir: Path) -> list[str]:
-    data = _read_json(run_dir / "labels" / "labels.json")
+    data = _read_json(stage_file(run_dir, "labels", "labels"))
     return [c["name"] for c in data["classes"]] if data else []
 
 
@@ -131,13 +139,13 @@ def _per_class_plot(heads: dict, labels: list[str]) -> str:
 
 def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple[str, str]:
     rows = []
-    prompts = run_dir / "prompts" / "prompts.parquet"
+    prompts = stage_file(run_dir, "prompts", "prompts")
     if prompts.is_file():
         rows.append(["prompts", _io.read_parquet(prompts).num_rows])
     manifest = _manifest(run_dir)
     if manifest is not None:
         rows.append(["generated images", manifest.num_rows])
-    scores = run_dir / "filter" / "scores.parquet"
+    scores = stage_file(run_dir, "filter", "scores")
     if scores.is_file():
         t = _io.read_parquet(scores)
         if "kept" in t.column_names:
@@ -153,26 +161,23 @@ def _manifest(run_dir: Path):
     try:
         from ..generate import read_manifest
 
-        table = read_manifest(run_dir / "generate")
+        table = read_manifest(stage_dir(run_dir, "generate"))
         return table if table.num_rows else None
     except Exception as exc:  # a report must render even when a stage's output is missing or damaged
         log.debug("report: no manifest (%s)", exc)
         return None
 
 
-def _filter_histogram(run_dir: Path, n_classes: int | None) -> str:
+def _filter_histogram(run_dir: Path) -> str:
     import matplotlib.pyplot as plt
 
-    scores = run_dir / "filter" / "scores.parquet"
+    scores = stage_file(run_dir, "filter", "scores")
     if not scores.is_file():
         return "<h2>CLIP filter</h2><p class=\"note\">The filter stage has not run (or is disabled).</p>"
     t = _io.read_parquet(scores)
     p = [v for v in t.column("p_true").to_pylist() if v is not None]
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hist(p, bins=40, range=(0, 1), color="#4477aa")
-    if n_classes:
-        ax.axvline(1 / n_classes, color="#cc3311", ls="--", label=f"1/N = {1 / n_classes:.3f}")
-        ax.legend(fontsize=8)
+    score_histogram(ax, p, run_dir)
     ax.set_xlabel("CLIP p(intended class)")
     ax.set_ylabel("images")
     ax.set_title("CLIP filter scores of generated images")
@@ -210,7 +215,7 @@ def _sample_grids(run_dir: Path, labels: list[str], per_class: int) -> str:
         images = []
         for r in mine:
             try:
-                images.append(load_image(run_dir / "generate", r))
+                images.append(load_image(stage_dir(run_dir, "generate"), r))
             except Exception as exc:  # one unreadable sample must not sink the whole report
                 log.warning("report: cannot read %s (%s)", r.get("image_id"), exc)
         if images:
@@ -223,7 +228,7 @@ def _sample_grids(run_dir: Path, labels: list[str], per_class: int) -> str:
 
 
 def _kept_ids(run_dir: Path) -> set[str] | None:
-    sel = run_dir / "filter" / "selection.parquet"
+    sel = stage_file(run_dir, "filter", "selection")
     if not sel.is_file():
         return None
     return set(_io.read_parquet(sel).column("image_id").to_pylist())

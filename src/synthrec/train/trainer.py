@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from .. import _io
 from ..config.schema import TrainConfig
 from ..errors import DataError
-from ..features.encoders._common import resolve_device
+from ..devices import resolve_device
 from .head import ClassifierHead
 from .loop import EpochRecord, epoch_batches, fit, frozen_copy
 from .loss import soft_target_loss_from_probs, soft_targets
@@ -89,7 +89,7 @@ def train_head(features: torch.Tensor, labels: torch.Tensor | Sequence[int], ini
     """Tune a head initialised from ``init_weights`` (k, d) on ``features`` (n, d) with ``labels`` (n,)."""
     feats, y = _check_inputs(features, labels, init_weights)
     k = init_weights.shape[0]
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.device, "train.device")
     feats, y = feats.to(device), y.to(device)
     head = ClassifierHead.from_weights(init_weights, init_bias, meta=head_meta).to(device)
     teacher = frozen_copy(head) if cfg.sce_weight > 0 else None

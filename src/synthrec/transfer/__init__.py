@@ -1,7 +1,7 @@
 """Transfer of pre-trained backbones to a real task (METHOD.md §4.2): classification fine-tuning with the paper's
 CIFAR-100 recipe, comparing scratch, synthetic-pretrained and real-pretrained inits in one table.
 """
-from .config import TransferConfig
+from ..config.schema import TransferConfig
 
 
 def run_transfer(*args, **kwargs):

@@ -17,7 +17,7 @@ from ..pretrain.checkpoint import read_meta
 from ..pretrain.data import epoch_seed
 from ..pretrain.loop import seed_everything
 from ..pretrain.presets import resolve_recipe
-from .config import TransferConfig
+from ..config.schema import TransferConfig
 from .finetune import build_model, finetune
 
 log = logging.getLogger(__name__)
@@ -103,13 +103,9 @@ def summarise(cells: dict[str, dict], inits: list[str], fractions: list[float]) 
     return rows
 
 
-def format_cell(cell: dict) -> str:
-    if cell["mean"] is None:
-        return "–"
-    return f"{100 * cell['mean']:.1f} ± {100 * cell['std']:.1f}" if cell["n"] > 1 else f"{100 * cell['mean']:.1f}"
-
-
 def table_markdown(table: list[dict], fractions: list[float]) -> str:
+    from ..report.pretrain import format_cell
+
     head = "| init | " + " | ".join(f"{f:g} of train" for f in fractions) + " |"
     lines = [head, "|" + "---|" * (len(fractions) + 1)]
     for row in table:

@@ -1,33 +1,32 @@
-"""The pre-training setting end to end for one run folder: ``<run_dir>/pretrain`` (set, checkpoints, curves),
-``<run_dir>/transfer`` (the transfer table), and a report with both. The CLI commands and ``synthrec run`` call
-these functions."""
+"""The pre-training setting for one run folder: ``<run_dir>/pretrain`` (set, checkpoints, curves) and
+``<run_dir>/transfer`` (the transfer table). ``synthrec pretrain`` / ``synthrec transfer`` call the section
+functions; ``synthrec run`` calls the stage runners (``run_pretrain_stage``, ``run_transfer_stage``) through the
+stage table, where a pretrain section with neither ``set`` nor ``data`` trains on the run's own generated images.
+"""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 from typing import Any
 
-from .. import _io
+from ..config.schema import PretrainConfig, TransferConfig
 from ..errors import ConfigError
-from ..pretrain.curves import plot_history
-from .config import PretrainTransferConfig, TransferConfig
+from ..report.pretrain import PRETRAIN_DIR, TRANSFER_DIR
 
 log = logging.getLogger(__name__)
-
-PRETRAIN_DIR, TRANSFER_DIR = "pretrain", "transfer"
 
 
 def pretrain_checkpoint(run_dir: str | Path) -> Path:
     return Path(run_dir) / PRETRAIN_DIR / "checkpoints" / "last.safetensors"
 
 
-def run_pretrain_section(cfg: PretrainTransferConfig, *, overwrite: bool = False, shard_set=None) -> dict[str, Any]:
+def run_pretrain_section(cfg: PretrainConfig | None, run_dir: str | Path, seed: int = 0, *,
+                         overwrite: bool = False, shard_set=None) -> dict[str, Any]:
     from ..pretrain.run import pretrain
 
-    if cfg.pretrain is None:
+    if cfg is None:
         raise ConfigError("the config has no pretrain section", "add `pretrain:` (see docs/pretrain.md)")
-    return pretrain(cfg.pretrain, Path(cfg.run_dir) / PRETRAIN_DIR, seed=cfg.seed, overwrite=overwrite,
-                    shard_set=shard_set)
+    return pretrain(cfg, Path(run_dir) / PRETRAIN_DIR, seed=seed, overwrite=overwrite, shard_set=shard_set)
 
 
 def transfer_inits(cfg: TransferConfig, run_dir: str | Path) -> dict[str, str | None]:
@@ -41,34 +40,29 @@ def transfer_inits(cfg: TransferConfig, run_dir: str | Path) -> dict[str, str | 
     return {"scratch": None, "synthetic pre-training": str(own)}
 
 
-def run_transfer_section(cfg: PretrainTransferConfig) -> dict[str, Any]:
+def run_transfer_section(cfg: TransferConfig | None, run_dir: str | Path, seed: int = 0) -> dict[str, Any]:
     from .run import run_transfer
 
-    if cfg.transfer is None:
+    if cfg is None:
         raise ConfigError("the config has no transfer section", "add `transfer:` (see docs/pretrain.md)")
-    tcfg = cfg.transfer.model_copy(update={"inits": transfer_inits(cfg.transfer, cfg.run_dir)})
-    if tcfg.seeds == [0] and "seeds" not in cfg.transfer.model_fields_set:
-        tcfg = tcfg.model_copy(update={"seeds": [cfg.seed]})
-    return run_transfer(tcfg, Path(cfg.run_dir) / TRANSFER_DIR)
+    update: dict[str, Any] = {"inits": transfer_inits(cfg, run_dir)}
+    if "seeds" not in cfg.model_fields_set:
+        update["seeds"] = [seed]
+    return run_transfer(cfg.model_copy(update=update), Path(run_dir) / TRANSFER_DIR)
 
 
-def write_setting_report(run_dir: str | Path) -> Path:
-    """``report-pretrain.md``: pre-training curves (loss, lr per epoch) and the transfer table, from the files."""
-    run_dir = Path(run_dir)
-    lines = [f"# Pre-training and transfer: {run_dir.name}", ""]
-    history_path = run_dir / PRETRAIN_DIR / "history.json"
-    if history_path.is_file():
-        history = _io.read_json(history_path)
-        plot = plot_history({"pre-training": history}, run_dir / "pretrain_curves.png")
-        lines += ["## Pre-training", "", "| epoch | loss | lr | images | seconds |", "|---|---|---|---|---|"]
-        lines += [f"| {h['epoch']} | {h.get('loss', float('nan')):.4f} | {h['lr']:.3g} | {h['images']} | "
-                  f"{h['seconds']:.1f} |" for h in history]
-        lines += ["", f"![pre-training curves]({plot.name})", ""]
-    table_path = run_dir / TRANSFER_DIR / "table.md"
-    if table_path.is_file():
-        results = _io.read_json(run_dir / TRANSFER_DIR / "results.json")
-        lines += ["## Transfer (top-1 %, mean ± std over seeds)", "", f"model: `{results['model']}`", "",
-                  table_path.read_text(encoding="utf-8")]
-    path = run_dir / "report-pretrain.md"
-    _io.write_text(path, "\n".join(lines) + "\n")
-    return path
+def run_pretrain_stage(ctx, folder: Path) -> dict:
+    from ..pretrain.data import open_set
+    from ..stages import stage_dir
+
+    cfg = ctx.cfg.pretrain
+    shard_set = None
+    if cfg.set is None and cfg.data is None:  # the run's own generated images, its label space
+        shard_set = open_set(stage_dir(ctx.run_dir, "generate"), classnames=list(ctx.labels.names))
+    result = run_pretrain_section(cfg, ctx.run_dir, ctx.cfg.seed, shard_set=shard_set)
+    return {"checkpoint": result["checkpoint"], "images": result["images"], "epochs": result["epochs_done"]}
+
+
+def run_transfer_stage(ctx, folder: Path) -> dict:
+    result = run_transfer_section(ctx.cfg.transfer, ctx.run_dir, ctx.cfg.seed)
+    return {"cells": len(result["cells"])}

@@ -1,4 +1,4 @@
-"""Helpers shared by the encoder flavours: device and precision choice, weight identity, one-line errors."""
+"""Helpers shared by the encoder flavours: precision choice, weight identity, one-line errors."""
 from __future__ import annotations
 
 import hashlib
@@ -14,19 +14,6 @@ PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 _DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _hash_memo: dict[tuple[str, int, int], str] = {}
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"unknown device {device!r}", "use auto, cpu, cuda or cuda:<index>") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} was asked for but CUDA is not available",
-                          "use device auto or cpu on this machine")
-    return dev
 
 
 def resolve_precision(precision: str | None, device: torch.device) -> str:

@@ -16,7 +16,8 @@ import torch
 
 from ..._registry import Registry
 from ...errors import ModelLoadError
-from ._common import resolve_device, resolve_precision
+from ...devices import resolve_device
+from ._common import resolve_precision
 from .base import ImageTextEncoder
 
 log = logging.getLogger(__name__)

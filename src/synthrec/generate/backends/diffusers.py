@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from PIL import Image
 
+from ... import devices
 from ...errors import ConfigError, ModelLoadError
 from .base import GenerationOutput, Generator
 
@@ -24,14 +25,7 @@ DTYPES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
 
 
 def resolve_device(device: str = "auto") -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"generate.device is {device!r} but no CUDA GPU is visible",
-                          "set device: auto (or cpu), or check CUDA_VISIBLE_DEVICES and the driver")
-    return device
+    return str(devices.resolve_device(device, "generate.device"))
 
 
 def resolve_dtype(dtype: str, device: str) -> str:

@@ -1,6 +1,6 @@
 """The glyph world's pipeline (offline, shipped weights) as a :class:`Generator`.
 
-``synthrec.glyph.pipeline`` is imported only when a ``glyph`` spec is used, so the rest of generation works without
+``synthrec.glyph.models.pipeline`` is imported only when a ``glyph`` spec is used, so the rest of generation works without
 it. Its ``__call__`` mirrors Stable Diffusion's, and image-to-image is the same pipeline with ``image`` + ``strength``.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ class GlyphGenerator(PipelineGenerator):
     def load(cls, path: str | None = None, *, device: str = "auto", dtype: str = "auto", generator_id: str = "glyph",
              **kw) -> "GlyphGenerator":
         try:
-            from synthrec.glyph.pipeline import load_glyph_pipeline
+            from synthrec.glyph.models.pipeline import load_glyph_pipeline
         except ImportError as exc:
             raise ModelLoadError(f"the glyph world's pipeline is not available ({exc})",
                                  "install synthrec with its glyph weights, or use a diffusers model id") from None

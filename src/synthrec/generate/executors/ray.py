@@ -8,17 +8,13 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from ...errors import SynthrecError
+from ...errors import RayUnavailableError
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, make_shard
 from ._progress import image_bar
 
 log = logging.getLogger(__name__)
-
-
-class RayUnavailableError(SynthrecError, ImportError):
-    pass
 
 
 def _import_ray():
