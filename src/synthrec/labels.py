@@ -15,6 +15,15 @@ from typing import Iterable, Sequence
 from . import _io
 from .errors import LabelSpaceError
 
+SLOT = "{c}"
+DEFAULT_TEMPLATE = "a photo of a {c}."  # CLIP's prompt: the default of the basic prompts, the head and the filter
+
+
+def fill_template(template: str, classname: str) -> str:
+    """The one template filler: ``{c}`` becomes the class name. str.replace, not str.format: templates may hold
+    other braces (``{domain}``), and class names may too."""
+    return template.replace(SLOT, classname)
+
 
 @dataclass(frozen=True)
 class LabelSpace:

@@ -36,8 +36,8 @@ def run_generate(ctx: RunContext, folder: Path) -> dict:
 
 
 def run_filter(ctx: RunContext, folder: Path) -> dict:
-    from ._generated import generated_items
     from .filter import run_filter as filter_images
+    from .generate import generated_items
 
     items = generated_items(stage_dir(ctx.run_dir, "generate"))
     if not items:
@@ -51,10 +51,9 @@ def run_filter(ctx: RunContext, folder: Path) -> dict:
 def run_train(ctx: RunContext, folder: Path) -> dict:
     import pyarrow.compute as pc
 
-    from ._generated import generated_items
     from .features import encode_with_cache
-    from .filter.items import cache_items
-    from .generate import read_manifest
+    from .features.items import cache_items
+    from .generate import generated_items, read_manifest
     from .train import train_head, zero_shot_weights
 
     cfg = ctx.cfg

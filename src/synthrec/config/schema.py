@@ -9,6 +9,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
+from ..labels import DEFAULT_TEMPLATE
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -44,7 +46,7 @@ class LanguageEnhancementConfig(_Section):
 
 class PromptsConfig(_Section):
     strategy: str = Field("basic", description="basic, templates, le, wordnet, or a registered strategy")
-    template: str = Field("a photo of a {c}.", description="basic: the prompt; {c} is the class name")
+    template: str = Field(DEFAULT_TEMPLATE, description="basic: the prompt; {c} is the class name")
     template_set: Optional[str] = Field(None, description="templates: a named CLIP template set")
     per_class: Optional[PositiveInt] = Field(None, description="prompts per class; default: the strategy's own "
                                              "(LE: 200, as in the paper)")
@@ -96,7 +98,7 @@ class FilterConfig(_Section):
 
 class TrainConfig(_Section):
     encoder: str = Field("open_clip:RN50/openai", description="the frozen image-text encoder")
-    templates: list[str] = Field(default_factory=lambda: ["a photo of a {c}."],
+    templates: list[str] = Field(default_factory=lambda: [DEFAULT_TEMPLATE],
                                  description="prompt templates whose text embeddings initialise the head")
     epochs: PositiveInt = 30
     batch_size: PositiveInt = 512

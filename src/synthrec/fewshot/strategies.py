@@ -2,10 +2,10 @@
 or the phase-wise baselines. An unknown strategy is an error, never a silent default."""
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import ConfigError, NoSyntheticDataError
+from ..seeds import seed_from_text
 from .mix import Features, TuneResult, phase_wise, tune
 
 if TYPE_CHECKING:
@@ -50,5 +50,4 @@ def train_strategy(run: "FewShotRun", strategy: str, shots: "Shots", zs_head) ->
 
 
 def train_seed(run_seed: int, k: int, shot_seed: int, strategy: str) -> int:
-    msg = f"synthrec/fewshot/train/v1:{int(run_seed)}:{int(k)}:{int(shot_seed)}:{strategy}".encode()
-    return int.from_bytes(hashlib.sha256(msg).digest()[:8], "big") >> 1
+    return seed_from_text(f"synthrec/fewshot/train/v1:{int(run_seed)}:{int(k)}:{int(shot_seed)}:{strategy}")

@@ -179,9 +179,9 @@ class SyntheticSets:
 def encode_generated(encoder, folder: Path, shas: Sequence[str], cache_dir, *, progress: bool = False) -> torch.Tensor:
     """Features of generated images by their manifest sha256, through the feature cache (the same items the
     zero-shot filter and trainer read: decoded lazily, one open shard tar per decoding thread)."""
-    from .._generated import generated_items
     from ..features import encode_with_cache
-    from ..filter.items import cache_items
+    from ..features.items import cache_items
+    from ..generate import generated_items
 
     items = generated_items(folder)
     by_sha = dict(zip((it.sha256 for it in items), cache_items(items)))

@@ -26,6 +26,7 @@ import pyarrow as pa
 from .. import _io
 from ..config.schema import FilterConfig
 from ..errors import ConfigError
+from ..labels import DEFAULT_TEMPLATE
 from ..features.cache import encode_items
 from ..features.encoders import ImageTextEncoder, create_encoder
 from ..train.zero_shot import zero_shot_weights
@@ -35,7 +36,6 @@ from .score import Scores, score_features
 
 log = logging.getLogger(__name__)
 SCORES_FILE, SELECTION_FILE, SUMMARY_FILE = "scores.parquet", "selection.parquet", "filter.json"
-DEFAULT_TEMPLATE = "a photo of a {c}."
 UNFILTERED = "unfiltered"
 _SLICE = 65536
 

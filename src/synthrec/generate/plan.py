@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..errors import DataError
-from .seeds import derive_seed
+from ..seeds import derive_seed
 
 PROMPT_COLUMNS = ("class_id", "prompt_id", "text")
 

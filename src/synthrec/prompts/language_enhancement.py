@@ -9,7 +9,6 @@ warning; a class with none falls back to the basic prompt, so no class goes with
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from typing import Callable, Sequence
 
 from ..devices import resolve_device
 from ..errors import ModelLoadError
-from ..labels import LabelSpace
+from ..labels import DEFAULT_TEMPLATE, LabelSpace
+from ..seeds import seed_from_text
 from .basic import basic_prompt
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,7 @@ log = logging.getLogger(__name__)
 
 def derive_seed(seed: int, *parts: object) -> int:
     """A 63-bit seed from the run seed and identifiers; stable across processes and Python versions."""
-    key = "/".join(str(p) for p in (seed, *parts)).encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") & (2**63 - 1)
+    return seed_from_text("/".join(str(p) for p in (seed, *parts)), low_bits=True)
 
 
 def class_word_pattern(words: Sequence[str]) -> re.Pattern:
@@ -164,7 +163,7 @@ class Seq2SeqSampler:
 def language_enhancement(labels: LabelSpace, *, model: str, per_class: int, seed: int, top_k: int = 50,
                          max_draws: int = 250, max_new_tokens: int = 32, batch_size: int = 50,
                          prefix: str | None = None, input_format: str = "{c}", device: str = "auto",
-                         fallback_template: str = "a photo of a {c}.") -> list[list[tuple[str, str]]]:
+                         fallback_template: str = DEFAULT_TEMPLATE) -> list[list[tuple[str, str]]]:
     """Sentences per class as ``(text, strategy)`` pairs: ("le") sentences, or one ("basic") fallback prompt.
 
     ``input_format`` is what the model reads ("{c}": the class name alone, as CommonGen models expect).

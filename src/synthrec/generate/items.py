@@ -1,4 +1,4 @@
-"""Generated images (manifest rows) as items for the feature cache and the CLIP filter.
+"""Generated images (manifest rows) as image items for the feature cache, the CLIP filter and the trainer.
 
 The filter and the encoders decode in a thread pool, so each thread keeps its own open shard tar: rows arrive
 shard by shard, so a thread rarely re-opens a tar.
@@ -8,14 +8,15 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from .filter.items import FilterItem
-from .generate import read_manifest
-from .generate.manifest import _load, _TarCache
+from ..features.items import ImageItem
+from .manifest import _load, _TarCache, read_manifest
 
 _local = threading.local()
 
 
-class _ManifestImage:
+class ManifestImage:
+    """The loader of one manifest row: decodes the image from its shard tar (or file)."""
+
     def __init__(self, out_dir: Path, row: dict):
         self.out_dir, self.row = out_dir, row
         self.source = f"{row['path']}:{row['image_id']}"
@@ -27,9 +28,10 @@ class _ManifestImage:
         return _load(self.out_dir, self.row, tars, True)
 
 
-def generated_items(gen_dir: str | Path, table=None) -> list[FilterItem]:
-    """One :class:`FilterItem` per manifest row (all complete shards by default), keyed by the image's sha256."""
+def generated_items(gen_dir: str | Path, table=None) -> list[ImageItem]:
+    """One :class:`~synthrec.features.items.ImageItem` per manifest row (all complete shards by default), keyed
+    by the image's sha256."""
     gen_dir = Path(gen_dir)
     table = read_manifest(gen_dir) if table is None else table
-    return [FilterItem(r["image_id"], int(r["class_id"]), r["sha256"], _ManifestImage(gen_dir, r),
+    return [ImageItem(r["image_id"], int(r["class_id"]), r["sha256"], ManifestImage(gen_dir, r),
                        f"{r['path']}:{r['image_id']}") for r in table.to_pylist()]
