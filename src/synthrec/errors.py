@@ -44,3 +44,7 @@ class RayUnavailableError(SynthrecError, ImportError):
 
 class NoSyntheticDataError(DataError):
     """A few-shot strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""
+
+
+class CheckpointError(SynthrecError):
+    """A pre-training checkpoint is missing, damaged, or made for another model."""

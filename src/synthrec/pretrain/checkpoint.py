@@ -12,14 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import _io
-from ..errors import SynthrecError
+from ..errors import CheckpointError
 
 FORMAT = "synthrec.pretrain/1"
 META_KEY = "synthrec"
-
-
-class CheckpointError(SynthrecError):
-    """A checkpoint is missing, damaged, or made for another model."""
 
 
 @dataclass
