@@ -34,6 +34,10 @@ class RunFolderError(SynthrecError):
     """A run folder belongs to another configuration or is damaged."""
 
 
+class AdapterError(ModelLoadError):
+    """A LoRA or textual-inversion file is unreadable or was made for another base model."""
+
+
 class DiskFullError(SynthrecError):
     """The disk filled up while a file was written; finished files are intact."""
 

@@ -98,6 +98,11 @@ def show_command(name: str = typer.Argument(..., help="a dataset name from `synt
     out.print("[bold]simple prompts[/bold] (the paper's)")
     for t in info.simple_templates:
         out.print(f"  {t}", markup=False)
+    if info.head_templates != info.simple_templates:
+        out.print(f"[bold]zero-shot head prompts[/bold] ({len(info.head_templates)}; see notes)")
+        for t in info.head_templates:
+            out.print(f"  {t}", markup=False)
+    out.print(f"[bold]LE prefix[/bold] (before each Language Enhancement sentence): {info.le_prefix}", markup=False)
     out.print(f"[bold]CLIP prompt ensemble[/bold] ({len(info.clip_templates)})")
     for t in info.clip_templates:
         out.print(f"  {t}", markup=False)

@@ -17,6 +17,8 @@ def demo(experiment: str = typer.Argument("zero-shot", help="zero-shot (the pape
                                              "and spread (default 1; pretrain: 3)"),
          quick: bool = typer.Option(False, "--quick", help="a much smaller run, for smoke tests"),
          jobs: int = typer.Option(1, "--jobs", min=1, help="pretrain: seeds run at once, one process each"),
+         ablations: bool = typer.Option(False, "--ablations", help="also the paper's ablations on seed 0: tuning "
+                                        "more than the head (Tables 3, 6) and images per class (Table A.13)"),
          verbose: bool = VerboseOpt):
     """The paper's experiments offline on CPU, on real handwritten digits (the glyph world)."""
     setup_logging(verbose)
@@ -33,7 +35,7 @@ def demo(experiment: str = typer.Argument("zero-shot", help="zero-shot (the pape
     out, seeds = out or Path("runs/demo"), seeds or 1
     from ..demo import run_demo
 
-    path = run_demo(out, seeds=seeds, quick=quick)
+    path = run_demo(out, seeds=seeds, quick=quick, ablations=ablations)
     typer.echo(f"report: {path}")
 
 

@@ -42,6 +42,8 @@ class LanguageEnhancementConfig(_Section):
     max_new_tokens: PositiveInt = 32
     batch_size: PositiveInt = 50
     device: str = "auto"
+    require_class_word: bool = Field(False, description="keep only sentences that name the class (the paper keeps "
+                                     "every sentence); logs how many it drops per class")
 
 
 class PromptsConfig(_Section):
@@ -50,7 +52,9 @@ class PromptsConfig(_Section):
     template_set: Optional[str] = Field(None, description="templates: a named CLIP template set")
     per_class: Optional[PositiveInt] = Field(None, description="prompts per class; default: the strategy's own "
                                              "(LE: 200, as in the paper)")
-    prefix: Optional[str] = Field(None, description='LE/WordNet: text put before each sentence, e.g. "a photo of"')
+    prefix: Optional[str] = Field(None, description='LE/WordNet: text put before each sentence ("" for none); '
+                                  'default: labels.domain, else the dataset\'s own prefix (EuroSAT: "a centered '
+                                  'satellite photo of"), else the paper\'s "a photo of a"')
     le: LanguageEnhancementConfig = LanguageEnhancementConfig()
 
     @field_validator("strategy")
@@ -112,6 +116,13 @@ class TrainConfig(_Section):
     precision: Literal["auto", "fp32", "fp16", "bf16"] = Field("auto", description="auto: fp16 on CUDA, fp32 on CPU")
     feature_batch_size: PositiveInt = 256
     cache_dir: Optional[str] = Field(None, description="feature cache folder; default <run_dir>/features")
+    tune: Literal["head", "last_block", "image_encoder"] = Field(
+        "head", description="what is tuned: the head on cached features (the paper's method), or also the image "
+        "encoder's last block or all of it, on images (the paper's Table 3 ablation)")
+    freeze_bn: bool = Field(True, description="tune beyond the head: BatchNorm layers keep their running statistics "
+                            "(eval mode), as the authors' freeze_BN(); false = batch statistics (paper Table 6)")
+    encoder_lr: Optional[float] = Field(None, gt=0, description="tune beyond the head: peak lr of the encoder's "
+                                        "parameters; default train.lr (one AdamW group, as the authors' code)")
 
     @field_validator("templates")
     @classmethod
@@ -133,6 +144,22 @@ class EvaluateConfig(_Section):
     skip_corrupt: bool = False
 
 
+class AdaptConfig(_Section):
+    """Adapting the generator to the shots (strategies lora*, textual_inversion*): docs/fewshot.md."""
+
+    lora_scope: Literal["dataset", "class"] = Field("dataset", description="one LoRA for all classes (DataDream's "
+                                                    "dataset-level) or one per class")
+    lora_rank: PositiveInt = 4
+    lora_alpha: Optional[float] = Field(None, gt=0, description="default: the rank (scale 1)")
+    lora_steps: PositiveInt = 200
+    lora_lr: float = Field(1e-4, gt=0)
+    lora_text_encoder: bool = Field(False, description="also LoRA on the text encoder (not for the glyph world's "
+                                                       "frozen MiniLM)")
+    ti_steps: PositiveInt = Field(200, description="textual-inversion steps per class token")
+    ti_lr: float = Field(5e-3, gt=0)
+    batch_size: PositiveInt = 8
+
+
 class FewShotConfig(_Section):
     """The few-shot setting (METHOD.md §3): k real shots per class, Real Guidance, mix training."""
 
@@ -144,14 +171,22 @@ class FewShotConfig(_Section):
     download: bool = False
     shots: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 4, 8, 16])
     seeds: list[int] = Field(default_factory=lambda: [0], description="one k-shot draw per seed")
-    strategies: list[Literal["none", "B", "RF", "RG"]] = Field(
-        default_factory=lambda: ["none", "RG"], description="none = real shots only (CT w. init); B = basic "
-        "synthetic data; RF = B after Real Filtering; RG = Real Guidance")
+    strategies: list[Literal["none", "B", "RF", "RG", "lora", "lora_RG", "textual_inversion",
+                             "textual_inversion_RG"]] = Field(
+        default_factory=lambda: ["none", "RG"], description="none = real shots only (CT w. init); B = text-to-image "
+        "synthetic data (fewshot.b_prompts, b_filter); RF = B after Real Filtering; RG = Real Guidance; lora / textual_inversion = the generator "
+        "adapted to the shots (DataDream / DA-Fusion), text-to-image; *_RG = the adapted generator with Real "
+        "Guidance")
     baselines: list[Literal["phase_syn_real", "phase_real_syn"]] = Field(default_factory=list)
     images_per_class: PositiveInt = Field(800, description="synthetic images per class, split across the shots")
     t_star: dict[int, PositiveInt] = Field(default_factory=lambda: {16: 15, 8: 20, 4: 35, 2: 40, 1: 50},
                                            description="RG noise step t* of the paper's 100-step chain, by shots")
-    rg_template: Optional[str] = Field(None, description="RG prompt; default: prompts.template")
+    b_prompts: Literal["le", "basic"] = Field("le", description="B's prompts: Language Enhancement (the paper's "
+                                              "few-shot B is LE + CF) or the run's basic prompt")
+    b_filter: bool = Field(True, description="CLIP-filter B's images (keep p(intended) > filter.threshold, default "
+                           "1/N) with the run's zero-shot head")
+    rg_template: Optional[str] = Field(None, description="RG prompt; default: the run's basic prompt (the "
+                                       "dataset's own, e.g. EuroSAT's 'a centered satellite photo of {c}.')")
     real_batch_size: PositiveInt = 32
     syn_batch_size: PositiveInt = 512
     lr: float = Field(1e-3, gt=0)
@@ -161,6 +196,7 @@ class FewShotConfig(_Section):
     sce_weight: float = Field(0.5, ge=0, le=1)
     temperature: float = Field(2.0, gt=0)
     skip_corrupt: bool = False
+    adapt: AdaptConfig = AdaptConfig()
 
 
 # ---------------------------------------------------------------- the pre-training setting (METHOD.md §4)

@@ -40,7 +40,10 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("height", "int32", False),
     ("source_shot", "string", True),   # Real Guidance: the real image this one was made from
     ("strength", "float64", True),     # Real Guidance: img2img strength
+    ("blacked_out", "bool_", False),   # the pipeline's safety checker replaced the image with a black one
 )
+# Columns added after the first release, with the value a manifest written before them stands for.
+_ADDED_LATER = {"blacked_out": False}
 
 
 def manifest_schema():
@@ -92,6 +95,10 @@ def read_manifest(out_dir: str | Path):
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataError(f"manifest {path} cannot be read ({exc})",
                             "delete it and run generate again to remake that shard") from None
+        missing = [n for n in schema.names if n not in t.schema.names]
+        if missing and all(n in _ADDED_LATER for n in missing):
+            for n in missing:
+                t = t.append_column(n, pa.array([_ADDED_LATER[n]] * t.num_rows, schema.field(n).type))
         if t.schema.names != schema.names:
             raise DataError(f"manifest {path} has columns {t.schema.names}, expected {schema.names}",
                             "it was made by another synthrec version; generate into a new folder")
@@ -99,6 +106,20 @@ def read_manifest(out_dir: str | Path):
     if not tables:
         return schema.empty_table()
     return pa.concat_tables(tables)
+
+
+def usable_rows(table):
+    """The rows a stage may learn from: images the safety checker blacked out carry no class (their pixels are
+    zeros) and stay out of filtering and training. Returns (rows kept, number blacked out)."""
+    import pyarrow.compute as pc
+
+    blacked = table.column("blacked_out")
+    n = int(pc.sum(blacked).as_py() or 0)
+    if n:
+        log.warning("%d of %d generated images were blacked out by the safety checker; leaving them out",
+                    n, table.num_rows)
+        table = table.filter(pc.invert(blacked))
+    return table, n
 
 
 def _decode(data: bytes, what: str):

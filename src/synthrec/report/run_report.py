@@ -145,6 +145,8 @@ def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple
     manifest = _manifest(run_dir)
     if manifest is not None:
         rows.append(["generated images", manifest.num_rows])
+        blacked = sum(manifest.column("blacked_out").to_pylist())
+        rows.append(["blacked out by the safety checker (left out of filter and training)", blacked])
     scores = stage_file(run_dir, "filter", "scores")
     if scores.is_file():
         t = _io.read_parquet(scores)

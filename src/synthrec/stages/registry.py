@@ -77,8 +77,15 @@ _FILTER_SPEED = ("batch_size", "device")
 _TRAIN_SPEED = ("device", "feature_batch_size", "cache_dir")
 
 
+# Settings that cannot change a stage's output in a run stay out of its key, so runs made before they existed keep
+# their keys: LE's class-word check in a run without LE, the encoder-tuning settings in a head-only run.
+_LE_ONLY = ("le.require_class_word",)
+_BEYOND_HEAD_ONLY = ("tune", "freeze_bn", "encoder_lr")
+
+
 def _prompts(ctx: "RunContext") -> dict:
-    return {"seed": ctx.cfg.seed, **section_settings(ctx.prompts, _PROMPTS_SPEED)}
+    unused = _LE_ONLY if ctx.prompts.strategy != "le" else ()
+    return {"seed": ctx.cfg.seed, **section_settings(ctx.prompts, _PROMPTS_SPEED + unused)}
 
 
 def _generate(ctx: "RunContext") -> dict:
@@ -91,7 +98,9 @@ def _filter(ctx: "RunContext") -> dict:
 
 
 def _train(ctx: "RunContext") -> dict:
-    return {**section_settings(ctx.cfg.train, _TRAIN_SPEED), "templates": ctx.head_templates, "seed": ctx.cfg.seed}
+    unused = _BEYOND_HEAD_ONLY if ctx.cfg.train.tune == "head" else ()
+    return {**section_settings(ctx.cfg.train, _TRAIN_SPEED + unused), "templates": ctx.head_templates,
+            "seed": ctx.cfg.seed}
 
 
 def _fewshot(ctx: "RunContext") -> dict | None:
@@ -151,7 +160,8 @@ STAGES: tuple[Stage, ...] = (
           help="Score generated images with CLIP and select them (scores.parquet, selection.parquet)."),
     Stage("train", f"{_RUNNERS}:run_train", upstream=("filter", "labels"),
           settings=_train, speed_only=_TRAIN_SPEED,
-          files={"head": "head.safetensors", "head_meta": "head.json", "log": "train.json"},
+          files={"head": "head.safetensors", "head_meta": "head.json", "log": "train.json",
+                 "tower": "image_tower.safetensors"},
           help="Tune the classifier head on frozen features of the selected images."),
     Stage("evaluate", f"{_RUNNERS}:run_evaluate", upstream=("train",),
           settings=lambda ctx: ctx.evaluate_source, skip_reason=_no_test_set,

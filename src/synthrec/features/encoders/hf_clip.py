@@ -18,7 +18,7 @@ from PIL import Image
 from ..._io import stable_hash
 from ...errors import ModelLoadError
 from ._common import dtype_of, folder_identity, jsonable, looks_like_path, one_line
-from .base import ImageTextEncoder
+from .base import ImageTextEncoder, ImageTower
 
 log = logging.getLogger(__name__)
 _EXAMPLE = "hf:openai/clip-vit-base-patch32"
@@ -55,6 +55,20 @@ class HFClipEncoder(ImageTextEncoder):
     def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         x = pixels.to(self.device, dtype=self._dtype, non_blocking=True)
         return F.normalize(_embeds(self.model.get_image_features(pixel_values=x)).float(), dim=-1).cpu()
+
+    def image_tower(self) -> ImageTower:
+        vision, projection = getattr(self.model, "vision_model", None), getattr(self.model, "visual_projection", None)
+        layers = getattr(getattr(vision, "encoder", None), "layers", None)
+        if vision is None or projection is None or layers is None:  # SigLIP & co. pool differently
+            return super().image_tower()
+        module = torch.nn.ModuleDict({"vision_model": vision, "visual_projection": projection})
+
+        def forward(m, x):
+            # CLIPModel.get_image_features: the vision model's pooled output through the visual projection.
+            return m["visual_projection"](m["vision_model"](pixel_values=x).pooler_output)
+
+        return ImageTower(module, forward, (f"vision_model.encoder.layers.{len(layers) - 1}",
+                                            "vision_model.post_layernorm", "visual_projection"))
 
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:

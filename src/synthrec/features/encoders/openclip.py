@@ -18,7 +18,7 @@ from PIL import Image
 from ..._io import stable_hash
 from ...errors import ModelLoadError
 from ._common import file_identity, folder_identity, jsonable, looks_like_path, one_line
-from .base import ImageTextEncoder
+from .base import ImageTextEncoder, ImageTower
 
 log = logging.getLogger(__name__)
 _EXAMPLE = "open_clip:ViT-B-16/openai"
@@ -50,6 +50,17 @@ class OpenClipEncoder(ImageTextEncoder):
     def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         x = pixels.to(self.device, dtype=self._input_dtype, non_blocking=True)
         return F.normalize(self.model.encode_image(x).float(), dim=-1).cpu()
+
+    def image_tower(self) -> ImageTower:
+        visual = self.model.visual
+        if hasattr(visual, "layer4") and hasattr(visual, "attnpool"):  # ModifiedResNet (RN50, ...)
+            last = ("layer4", "attnpool")
+        elif hasattr(visual, "transformer") and hasattr(visual.transformer, "resblocks"):  # VisionTransformer
+            n = len(visual.transformer.resblocks)
+            last = (f"transformer.resblocks.{n - 1}", "ln_post", *(("proj",) if visual.proj is not None else ()))
+        else:
+            return super().image_tower()
+        return ImageTower(visual, lambda module, x: module(x), last)
 
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
