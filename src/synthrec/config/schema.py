@@ -174,9 +174,9 @@ class FewShotConfig(_Section):
     strategies: list[Literal["none", "B", "RF", "RG", "lora", "lora_RG", "textual_inversion",
                              "textual_inversion_RG"]] = Field(
         default_factory=lambda: ["none", "RG"], description="none = real shots only (CT w. init); B = text-to-image "
-        "synthetic data (fewshot.b_prompts, b_filter); RF = B after Real Filtering; RG = Real Guidance; lora / textual_inversion = the generator "
-        "adapted to the shots (DataDream / DA-Fusion), text-to-image; *_RG = the adapted generator with Real "
-        "Guidance")
+        "synthetic data (fewshot.b_prompts, b_filter); RF = B after Real Filtering; RG = Real Guidance; lora / "
+        "textual_inversion = the generator adapted to the shots (DataDream / DA-Fusion), text-to-image; *_RG = "
+        "the adapted generator with Real Guidance")
     baselines: list[Literal["phase_syn_real", "phase_real_syn"]] = Field(default_factory=list)
     images_per_class: PositiveInt = Field(800, description="synthetic images per class, split across the shots")
     t_star: dict[int, PositiveInt] = Field(default_factory=lambda: {16: 15, 8: 20, 4: 35, 2: 40, 1: 50},
