@@ -50,6 +50,10 @@ class NoSyntheticDataError(DataError):
     """A few-shot strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""
 
 
+class CheckpointError(SynthrecError):
+    """A pre-training checkpoint is missing, damaged, or made for another model."""
+
+
 class PreflightError(SynthrecError):
     """Problems a config's checks found before any work started (``synthrec check``); one line each."""
 

@@ -44,6 +44,12 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
         h, m = fewshot_section(run_dir)
         html_parts.append(h)
         md_parts.append(m)
+    if stage_dir(run_dir, "pretrain").is_dir() or stage_dir(run_dir, "transfer").is_dir():
+        from .pretrain import pretrain_section
+
+        h, m = pretrain_section(run_dir)
+        html_parts.append(h)
+        md_parts.append(m)
     html_parts.append(_filter_histogram(run_dir))
     html_parts.append(_training_curve(train))
     from .gallery import exports_section, gallery_section
