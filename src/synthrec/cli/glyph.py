@@ -8,7 +8,7 @@ import typer
 
 from .common import friendly_errors, setup_logging
 
-app = typer.Typer(no_args_is_help=True, help="The offline glyph world: train its models from a seed.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The offline glyph world: train its models from a seed.")
 
 
 @app.command()
