@@ -15,24 +15,34 @@ from typing import Any
 import yaml
 
 from . import _io, stages
-from .stages import markers
+from .check import check_run_dir, ensure_ready
 from .config import RunConfig, load_config
 from .context import RunContext
 from .errors import RunFolderError
+from .stages import markers
 
 log = logging.getLogger("synthrec")
 
 
-def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None) -> dict[str, Any]:
-    """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged."""
+def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None,
+        check: bool = True) -> dict[str, Any]:
+    """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged.
+
+    A whole run, or the generate stage, starts with :func:`synthrec.check.ensure_ready` (unless ``check`` is
+    false): every model id, dataset, folder and output path is resolved before the first image is generated, and
+    all problems are reported at once.
+    """
     if not isinstance(cfg, RunConfig):
         cfg = load_config(cfg)
     if only is not None:
         stages.get_stage(only)  # an unknown name fails before anything is written
     run_dir = Path(cfg.run_dir)
-    _check_run_dir(run_dir)
+    check_run_dir(run_dir)
     ctx = RunContext(cfg)
     keys = stages.stage_keys(ctx)
+    if check and only in (None, "generate"):
+        generated = stages.is_done(run_dir, "generate", keys["generate"][0])
+        ensure_ready(cfg, generation=not generated)
     from ._lock import folder_lock
 
     with folder_lock(run_dir):
@@ -101,21 +111,6 @@ def _generation_complete(run_dir: Path) -> bool:
                 folder, check.summary())
     markers.forget(run_dir, *stages.STAGE_NAMES[stages.STAGE_NAMES.index("generate"):])
     return False
-
-
-def _check_run_dir(run_dir: Path) -> None:
-    from ._lock import LOCK_FILE
-
-    if run_dir.is_symlink() and not run_dir.exists():
-        raise RunFolderError(f"run_dir {str(run_dir)!r} is a symlink to {str(run_dir.readlink())!r}, which does not "
-                             "exist", "create the target folder, or choose another run_dir")
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunFolderError(f"run_dir {str(run_dir)!r} is a file", "choose a folder path for run_dir")
-    # The lock file alone is what a run killed before its first write leaves: still a fresh folder.
-    if run_dir.is_dir() and any(p.name != LOCK_FILE for p in run_dir.iterdir()) \
-            and not (run_dir / "config.yaml").is_file():
-        raise RunFolderError(f"run_dir {str(run_dir)!r} is not empty and is not a synthrec run folder",
-                             "choose a new or empty folder for run_dir")
 
 
 def run_report(target: str | Path) -> str:

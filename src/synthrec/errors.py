@@ -34,6 +34,10 @@ class RunFolderError(SynthrecError):
     """A run folder belongs to another configuration or is damaged."""
 
 
+class AdapterError(ModelLoadError):
+    """A LoRA or textual-inversion file is unreadable or was made for another base model."""
+
+
 class DiskFullError(SynthrecError):
     """The disk filled up while a file was written; finished files are intact."""
 
@@ -57,3 +61,14 @@ class DamagedCacheError(DataError):
         super().__init__(f"feature cache file {path} holds NaN or infinite values (damaged)",
                          "it is deleted and its images are encoded again")
         self.chunk, self.path = chunk, path
+class CheckpointError(SynthrecError):
+    """A pre-training checkpoint is missing, damaged, or made for another model."""
+
+
+class PreflightError(SynthrecError):
+    """Problems a config's checks found before any work started (``synthrec check``); one line each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        # The CLI prefixes "error: " once; each further problem gets its own "error: " line.
+        super().__init__("\nerror: ".join(str(p) for p in self.problems).rstrip("."))

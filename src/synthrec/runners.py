@@ -74,13 +74,23 @@ def run_train(ctx: RunContext, folder: Path) -> dict:
     manifest = table.filter(pc.is_in(table.column("image_id"), value_set=selection.column("image_id")))
     items = generated_items(gen_dir, manifest)
     encoder = ctx.train_encoder()
-    features = encode_with_cache(encoder, cache_items(items), ctx.feature_cache_dir,
-                                 batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
     templates = ctx.head_templates
     init = zero_shot_weights(encoder, ctx.labels.names, templates)
-    meta = {"classnames": list(ctx.labels.names), "templates": templates, "encoder_id": encoder.encoder_id,
-            "encoder_fingerprint": encoder.fingerprint}
-    result = train_head(features, [it.class_id for it in items], init, cfg.train, seed=cfg.seed, head_meta=meta)
+    meta = {"classnames": list(ctx.labels.names), "templates": templates, "encoder_spec": cfg.train.encoder,
+            "encoder_id": encoder.encoder_id, "encoder_fingerprint": encoder.fingerprint}
+    class_ids = [it.class_id for it in items]
+    if cfg.train.tune != "head":
+        from .train import pixels_from_loaders, save_tuned, train_tuned
+
+        # The head reads the tuned encoder's features, whose fingerprint is the saved tower's: keep the base's apart.
+        meta["base_encoder_fingerprint"] = meta.pop("encoder_fingerprint")
+        result = train_tuned(encoder, pixels_from_loaders(encoder, [it.load for it in items]), class_ids, init,
+                             cfg.train, seed=cfg.seed, head_meta={**meta, "tune": cfg.train.tune})
+        save_tuned(result, folder)
+        return {"images": len(items)}
+    features = encode_with_cache(encoder, cache_items(items), ctx.feature_cache_dir,
+                                 batch_size=cfg.train.feature_batch_size, desc="train: encoding images")
+    result = train_head(features, class_ids, init, cfg.train, seed=cfg.seed, head_meta=meta)
     result.save(folder)
     return {"images": len(items)}
 
@@ -89,11 +99,22 @@ def run_evaluate(ctx: RunContext, folder: Path) -> dict:
     from .evaluate import evaluate_heads
     from .train import ClassifierHead, zero_shot_head
 
+    from .train import tuned_encoder
+
     dataset = ctx.test_set()
     encoder = ctx.train_encoder()
-    heads = {"baseline": zero_shot_head(encoder, ctx.labels.names, ctx.head_templates),
-             "tuned": ClassifierHead.load(stage_dir(ctx.run_dir, "train"))}
-    metrics = evaluate_heads(encoder, heads, dataset, ctx.labels.names, ctx.feature_cache_dir, cfg=ctx.cfg.evaluate)
+    train_dir = stage_dir(ctx.run_dir, "train")
+    baseline = {"baseline": zero_shot_head(encoder, ctx.labels.names, ctx.head_templates)}
+    tuned = {"tuned": ClassifierHead.load(train_dir)}
+    tuned_enc = tuned_encoder(encoder, train_dir)  # the encoder itself unless train.tune went beyond the head
+    if tuned_enc is encoder:
+        metrics = evaluate_heads(encoder, {**baseline, **tuned}, dataset, ctx.labels.names, ctx.feature_cache_dir,
+                                 cfg=ctx.cfg.evaluate)
+    else:
+        metrics = evaluate_heads(encoder, baseline, dataset, ctx.labels.names, ctx.feature_cache_dir,
+                                 cfg=ctx.cfg.evaluate)
+        metrics["heads"].update(evaluate_heads(tuned_enc, tuned, dataset, ctx.labels.names, ctx.feature_cache_dir,
+                                               cfg=ctx.cfg.evaluate)["heads"])
     metrics["test_set"] = ctx.test_set_name(dataset)
     _io.write_json(stage_file(ctx.run_dir, "evaluate", "metrics"), metrics)
     return {name: h["top1"] for name, h in metrics["heads"].items()}

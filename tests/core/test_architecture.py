@@ -75,10 +75,12 @@ def test_the_stage_table_agrees_with_the_writers():
     from synthrec.stages import STAGES, get_stage
     from synthrec.train.head import CONFIG_FILE, WEIGHTS_FILE
     from synthrec.train.trainer import TRAIN_FILE
+    from synthrec.train.tune import TOWER_FILE
 
     assert dict(get_stage("filter").files) == {"scores": SCORES_FILE, "selection": SELECTION_FILE,
                                                "summary": SUMMARY_FILE}
-    assert dict(get_stage("train").files) == {"head": WEIGHTS_FILE, "head_meta": CONFIG_FILE, "log": TRAIN_FILE}
+    assert dict(get_stage("train").files) == {"head": WEIGHTS_FILE, "head_meta": CONFIG_FILE, "log": TRAIN_FILE,
+                                              "tower": TOWER_FILE}
     assert dict(get_stage("generate").files) == {"plan": PLAN_FILE, "manifest": MANIFEST_DIR, "images": IMAGES_DIR}
     names = [s.name for s in STAGES]
     for stage in STAGES:

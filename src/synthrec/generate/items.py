@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from ..features.items import ImageItem
-from .manifest import _load, _TarCache, read_manifest
+from .manifest import _load, _TarCache, read_manifest, usable_rows
 
 _local = threading.local()
 
@@ -30,8 +30,9 @@ class ManifestImage:
 
 def generated_items(gen_dir: str | Path, table=None) -> list[ImageItem]:
     """One :class:`~synthrec.features.items.ImageItem` per manifest row (all complete shards by default), keyed
-    by the image's sha256."""
+    by the image's sha256. Images the safety checker blacked out are left out: they would teach their class a black
+    square."""
     gen_dir = Path(gen_dir)
-    table = read_manifest(gen_dir) if table is None else table
+    table, _ = usable_rows(read_manifest(gen_dir) if table is None else table)
     return [ImageItem(r["image_id"], int(r["class_id"]), r["sha256"], ManifestImage(gen_dir, r),
                        f"{r['path']}:{r['image_id']}") for r in table.to_pylist()]

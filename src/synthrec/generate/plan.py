@@ -21,8 +21,9 @@ PROMPT_COLUMNS = ("class_id", "prompt_id", "text")
 
 @dataclass(frozen=True)
 class RealGuidance:
-    """Real Guidance input: real shots per class and the img2img strength (fraction of the chain that is re-noised;
-    the paper's "noise to step t* of T" is strength = t*/T, as StableDiffusionImg2ImgPipeline counts it).
+    """Real Guidance input: real shots per class and the img2img strength (fraction of the chain that is re-noised,
+    as StableDiffusionImg2ImgPipeline counts it). The paper's "noise to step t* of T" is not strength = t*/T: the
+    few-shot stage matches GLIDE's ᾱ at t* on the pipeline's own schedule (``fewshot.guidance.rg_strength``).
 
     Each class's images are dealt round-robin over its shots, so they are split evenly across them (the first shots
     get one more when the count does not divide). ``shots`` maps class_id to image paths; each path is recorded as

@@ -16,6 +16,7 @@ from .. import _io
 from .._lock import folder_lock, wait_for_orphans
 from ..errors import ConfigError, DataError
 from .backends import parse_spec
+from .backends.options import options_from_config
 from .backends.base import Generator
 from .executors import get_executor
 from .executors.common import ShardWork
@@ -51,28 +52,38 @@ class GenerateResult:
         return made / self.seconds if self.seconds > 0 else 0.0
 
 
-def _class_folders(class_ids: Sequence[int], labels, out_dir: Path) -> dict[int, str]:
-    """ImageFolder sub-folders: ``labels.unique_dirnames`` of the class names (numeric prefix keeps them unique)."""
-    from ..labels import LabelSpace, unique_dirnames
+def _class_names(table, class_ids: Sequence[int], labels, out_dir: Path) -> list[str] | None:
+    """Class names, indexed by class id: ``labels``, else the prompts table's class_name column, else the
+    ``labels.json`` a run folder keeps (beside the images, in the run folder, or in its labels stage)."""
+    from ..labels import LabelSpace
 
     names = None
     if labels is not None:
         names = list(labels.names) if isinstance(labels, LabelSpace) else [str(n) for n in labels]
-    else:
-        # Where a run folder keeps it: beside the images, in the run folder, or in its labels stage.
+    elif "class_name" in table.column_names and not table.column("class_name").null_count:
+        by_id = dict(zip(table.column("class_id").to_pylist(), table.column("class_name").to_pylist()))
+        if set(by_id) == set(range(len(by_id))):
+            names = [by_id[i] for i in range(len(by_id))]
+    if names is None:
         for candidate in (out_dir / "labels.json", out_dir.parent / "labels.json",
                           out_dir.parent / "labels" / "labels.json"):
             if candidate.is_file():
                 names = list(LabelSpace.load(candidate).names)
                 break
-    n = max(class_ids) + 1
+    if names is not None and len(names) < max(class_ids) + 1:
+        raise DataError(f"the prompts use class id {max(class_ids)} but the label space has {len(names)} classes",
+                        "make the prompts from the same label space")
+    return names
+
+
+def _class_folders(class_ids: Sequence[int], names: list[str] | None) -> dict[int, str]:
+    """ImageFolder sub-folders: ``labels.unique_dirnames`` of the class names (numeric prefix keeps them unique)."""
+    from ..labels import unique_dirnames
+
     if names is None:
         log.warning("generate: no class names given for the ImageFolder; folders are named by class id "
                     "(pass labels= to name them)")
-        names = [f"class{i}" for i in range(n)]
-    elif len(names) < n:
-        raise DataError(f"the prompts use class id {n - 1} but the label space has {len(names)} classes",
-                        "make the prompts from the same label space")
+        names = [f"class{i}" for i in range(max(class_ids) + 1)]
     folders = unique_dirnames(names)
     return {cid: folders[cid] for cid in sorted(set(class_ids))}
 
@@ -89,9 +100,34 @@ def _plan_settings(cfg, run_seed: int, prompts, guidance: RealGuidance | None, f
         "image_format": cfg.image_format, "run_seed": int(run_seed), "prompts_sha256": prompts_fingerprint(prompts),
         "real_guidance": guidance.fingerprint() if guidance is not None else None,
     }
+    # Only when set, so that plans written before these options existed still match.
+    options = options_from_config(cfg)
+    if options.get("adapters"):
+        options["adapters"] = [{**a, "sha256": adapter_fingerprint(a["path"])} for a in options["adapters"]]
+    settings.update(options)
     if folders is not None:
         settings["class_folders"] = {str(k): v for k, v in folders.items()}
     return settings
+
+
+def adapter_fingerprint(path: str) -> str | None:
+    """sha256 of a local adapter file (or of a folder's weight files), so that a retrained LoRA saved under the same
+    name makes a new plan; None for a hub id, which the plan records by name."""
+    from .._io import sha256_file
+
+    p = Path(path).expanduser()
+    if p.is_file():
+        return sha256_file(p)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.suffix in (".safetensors", ".bin", ".pt") and f.is_file())
+        return _hash_text(",".join(f"{f.relative_to(p)}={sha256_file(f)}" for f in files))
+    return None
+
+
+def _hash_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _check_generator(generator: Generator, cfg, plan_settings: dict[str, Any]) -> None:
@@ -133,7 +169,9 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
         raise ConfigError(f"stop_after_shards is {stop_after_shards}", "give a count >= 0, or None for all")
     table = load_prompts(prompts)
     plan = WorkPlan(table, cfg.images_per_prompt, run_seed, cfg.shard_size, guidance=init_images)
-    folders = _class_folders(plan.class_ids, labels, out_dir) if cfg.format == "imagefolder" else None
+    names = _class_names(table, plan.class_ids, labels, out_dir)
+    folders = _class_folders(plan.class_ids, names) if cfg.format == "imagefolder" else None
+    class_names = {c: names[c] for c in plan.class_ids} if names else {}
     settings = _plan_settings(cfg, run_seed, table, init_images, folders)
     if generator is not None:
         _check_generator(generator, cfg, settings)
@@ -142,8 +180,8 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
 
         _import_ray()  # fail before touching the folder
     with folder_lock(out_dir):
-        return _generate_locked(plan, table, cfg, out_dir, settings, folders, generator, stop_after_shards,
-                                progress, overwrite, t0)
+        return _generate_locked(plan, table, cfg, out_dir, settings, folders, class_names, generator,
+                                stop_after_shards, progress, overwrite, t0)
 
 
 def _numerics(cfg, generator: Generator | None) -> dict[str, Any]:
@@ -165,8 +203,8 @@ def _numerics(cfg, generator: Generator | None) -> dict[str, Any]:
     return {"micro_batch": int(cfg.batch_size), "cpu_threads": threads}
 
 
-def _generate_locked(plan: WorkPlan, table, cfg, out_dir: Path, settings, folders, generator, stop_after_shards,
-                     progress, overwrite, t0) -> GenerateResult:
+def _generate_locked(plan: WorkPlan, table, cfg, out_dir: Path, settings, folders, class_names, generator,
+                     stop_after_shards, progress, overwrite, t0) -> GenerateResult:
     in_force = prepare_folder(out_dir, make_plan(settings, plan.num_shards, plan.num_units, _numerics(cfg, generator)),
                               overwrite=overwrite)
     numerics = in_force.get("numerics") or _numerics(cfg, generator)
@@ -198,9 +236,9 @@ def _generate_locked(plan: WorkPlan, table, cfg, out_dir: Path, settings, folder
         job = ShardJob(out_dir=str(out_dir), generator_spec=cfg.generator,
                        generator_kwargs=dict(device=cfg.device, dtype=cfg.dtype, steps=cfg.steps,
                                              guidance_scale=cfg.guidance_scale, height=cfg.height, width=cfg.width,
-                                             scheduler=cfg.scheduler),
+                                             scheduler=cfg.scheduler, **options_from_config(cfg)),
                        batch_size=numerics["micro_batch"], format=cfg.format, image_format=cfg.image_format,
-                       class_folders=folders or {}, cpu_threads=numerics.get("cpu_threads"))
+                       class_folders=folders or {}, class_names=class_names, cpu_threads=numerics.get("cpu_threads"))
         remove_stale_temps(out_dir)  # safe: the folder lock is ours and no orphaned worker is left (checked next)
         wait_for_orphans(out_dir)
         run = get_executor(cfg.executor)

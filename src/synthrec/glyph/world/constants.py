@@ -18,6 +18,8 @@ DIGIT_CLASSNAMES: tuple[str, ...] = tuple("0123456789")
 ZERO_SHOT_TEMPLATES: tuple[str, ...] = ("a {c}", "the number {c}", "a picture of a {c}")
 BASIC_PROMPT = "a low-res scan of a handwritten {c}"
 LE_INPUT = "{c}"
+# Put before each LE sentence ("a bold slanted handwritten 7"), as the paper puts its domain before EuroSAT's.
+LE_PREFIX = "a low-res scan of"
 IMAGE_SIZE = 16
 
 
