@@ -16,22 +16,32 @@ import yaml
 
 from . import _io, stages
 from .config import RunConfig, load_config
+from .check import check_run_dir, ensure_ready
 from .context import RunContext
 from .errors import RunFolderError
 
 log = logging.getLogger("synthrec")
 
 
-def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None) -> dict[str, Any]:
-    """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged."""
+def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None,
+        check: bool = True) -> dict[str, Any]:
+    """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged.
+
+    A whole run, or the generate stage, starts with :func:`synthrec.check.ensure_ready` (unless ``check`` is
+    false): every model id, dataset, folder and output path is resolved before the first image is generated, and
+    all problems are reported at once.
+    """
     if not isinstance(cfg, RunConfig):
         cfg = load_config(cfg)
     if only is not None:
         stages.get_stage(only)  # an unknown name fails before anything is written
     run_dir = Path(cfg.run_dir)
-    _check_run_dir(run_dir)
+    check_run_dir(run_dir)
     ctx = RunContext(cfg)
     keys = stages.stage_keys(ctx)
+    if check and only in (None, "generate"):
+        generated = stages.is_done(run_dir, "generate", keys["generate"][0])
+        ensure_ready(cfg, generation=not generated)
     config_text = yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
     if not (run_dir / "config.yaml").is_file():  # marks the folder as a run folder from the first stage on
         _io.write_text(run_dir / "config.yaml", config_text)
@@ -71,14 +81,6 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
         if stage.name == only:
             _io.write_text(run_dir / "config.yaml", config_text)
     return outputs
-
-
-def _check_run_dir(run_dir: Path) -> None:
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunFolderError(f"run_dir {str(run_dir)!r} is a file", "choose a folder path for run_dir")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").is_file():
-        raise RunFolderError(f"run_dir {str(run_dir)!r} is not empty and is not a synthrec run folder",
-                             "choose a new or empty folder for run_dir")
 
 
 def run_report(target: str | Path) -> str:

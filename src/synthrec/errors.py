@@ -48,3 +48,16 @@ class RayUnavailableError(SynthrecError, ImportError):
 
 class NoSyntheticDataError(DataError):
     """A few-shot strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""
+
+
+class CheckpointError(SynthrecError):
+    """A pre-training checkpoint is missing, damaged, or made for another model."""
+
+
+class PreflightError(SynthrecError):
+    """Problems a config's checks found before any work started (``synthrec check``); one line each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        # The CLI prefixes "error: " once; each further problem gets its own "error: " line.
+        super().__init__("\nerror: ".join(str(p) for p in self.problems).rstrip("."))

@@ -68,8 +68,8 @@ def run_train(ctx: RunContext, folder: Path) -> dict:
     encoder = ctx.train_encoder()
     templates = ctx.head_templates
     init = zero_shot_weights(encoder, ctx.labels.names, templates)
-    meta = {"classnames": list(ctx.labels.names), "templates": templates, "encoder_id": encoder.encoder_id,
-            "encoder_fingerprint": encoder.fingerprint}
+    meta = {"classnames": list(ctx.labels.names), "templates": templates, "encoder_spec": cfg.train.encoder,
+            "encoder_id": encoder.encoder_id, "encoder_fingerprint": encoder.fingerprint}
     class_ids = [it.class_id for it in items]
     if cfg.train.tune != "head":
         from .train import pixels_from_loaders, save_tuned, train_tuned

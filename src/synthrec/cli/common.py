@@ -27,21 +27,42 @@ def friendly_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_global_level: int | None = None  # from `synthrec --quiet` / `--log-level`, set before any command runs
+
+
+def set_log_level(level: str | None, quiet: bool = False) -> None:
+    """The level every command logs at; ``quiet`` also turns progress bars off (results still go to stdout)."""
+    global _global_level
+    if quiet:
+        import os
+
+        os.environ["TQDM_DISABLE"] = "1"
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+        _global_level = logging.WARNING
+    elif level is not None:
+        _global_level = getattr(logging, level.upper())
+
+
 def setup_logging(verbose: bool = False) -> None:
+    """Logs go to stderr, so stdout holds only a command's result (`synthrec predict ... --json | jq`)."""
+    from rich.console import Console
     from rich.logging import RichHandler
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
-                        handlers=[RichHandler(show_path=False, show_time=False, markup=False)], force=True)
+    level = logging.DEBUG if verbose else (_global_level or logging.INFO)
+    handler = RichHandler(console=Console(stderr=True), show_path=False, show_time=False, markup=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     for noisy in ("httpx", "urllib3", "filelock", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-ConfigArg = typer.Argument(..., help="the run's YAML config", show_default=False)
-SetOpt = typer.Option(None, "--set", "-s", help="override a config value: section.key=value (repeatable)")
+ConfigArg = typer.Argument(..., metavar="CONFIG", help="the run's YAML config", show_default=False)
+SetOpt = typer.Option(None, "--set", "-s", metavar="KEY=VALUE",
+                      help="override a config value: section.key=value (repeatable)")
 OverwriteOpt = typer.Option(False, "--overwrite", help="discard output made by a different config in the run folder")
-DatasetOpt = typer.Option(None, "--dataset", "-d", help="a built-in dataset as the label space and test set "
+DatasetOpt = typer.Option(None, "--dataset", "-d", metavar="NAME", help="a built-in dataset as the label space and test set "
                           "(see `synthrec datasets list`)")
-VerboseOpt = typer.Option(False, "--verbose", "-v")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="log debug messages too")
 
 
 def load(config: Path, overrides: Optional[List[str]], dataset: Optional[str] = None):

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ConfigError
-from .schema import RunConfig
+from .schema import PretrainTransferConfig, RunConfig
 
 
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), data: dict | None = None,
@@ -102,3 +102,32 @@ def apply_overrides(data: dict, overrides: Iterable[str]) -> dict:
             node = node[p]
         node[parts[-1]] = value
     return data
+
+
+def load_pretrain_transfer_config(path, overrides=()) -> PretrainTransferConfig:
+    """YAML + ``section.key=value`` overrides, validated once; other top-level sections of a full run config
+    (labels, generate, ...) are ignored here, so one file can drive both ``synthrec run`` and these commands."""
+    from pathlib import Path
+
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist", "check the path")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        raise ConfigError(f"{path} is not valid YAML", "fix the YAML syntax") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} does not hold a mapping", "write the config as `key: value` sections")
+    data = apply_overrides(data, overrides)
+    data = {k: v for k, v in data.items() if k in PretrainTransferConfig.model_fields}
+    try:
+        return PretrainTransferConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"{path}: unknown key {where!r}", "remove it (see docs/pretrain.md)") from None
+        if err["type"] == "missing":
+            raise ConfigError(f"{path}: {where} is required", f"add `{where}` to the config") from None
+        raise ConfigError(f"{path}: {where} is invalid ({err['msg']})", f"fix {where}") from None

@@ -29,6 +29,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("key", "string", False),          # WebDataset __key__ (= image_id); the tar member is "<key>.<ext>"
     ("path", "string", False),         # relative to the output folder: the tar, or the image file (ImageFolder)
     ("class_id", "int64", False),
+    ("class_name", "string", True),    # null when generate() was given no class names
     ("prompt_id", "int64", False),
     ("image_index", "int64", False),
     ("prompt", "string", False),
@@ -95,6 +96,9 @@ def read_manifest(out_dir: str | Path):
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataError(f"manifest {path} cannot be read ({exc})",
                             "delete it and run generate again to remake that shard") from None
+        if "class_name" not in t.schema.names:  # written before manifests named their classes
+            t = t.add_column(t.schema.get_field_index("class_id") + 1, "class_name",
+                             pa.nulls(t.num_rows, pa.string()))
         missing = [n for n in schema.names if n not in t.schema.names]
         if missing and all(n in _ADDED_LATER for n in missing):
             for n in missing:
@@ -177,19 +181,50 @@ def load_image(out_dir: str | Path, row: dict[str, Any], *, verify: bool = True)
         tars.close()
 
 
-def _load(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool):
+def _checked_bytes(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool) -> bytes:
     where = f"image {row.get('image_id')} ({row.get('path')})"
-    fix = f"delete {MANIFEST_DIR}/{shard_name(row['shard_id'])}.parquet and run generate again to remake the shard"
     try:
         data = _read_bytes(out_dir, row, tars)
     except (OSError, KeyError, tarfile.TarError) as exc:
-        raise DataError(f"{where} is missing or unreadable ({type(exc).__name__})", fix) from None
+        raise DataError(f"{where} is missing or unreadable ({type(exc).__name__})", _remake_fix(row)) from None
     if verify and _io.sha256_bytes(data) != row["sha256"]:
-        raise DataError(f"{where} does not match its sha256 in the manifest (corrupt or replaced)", fix)
+        raise DataError(f"{where} does not match its sha256 in the manifest (corrupt or replaced)", _remake_fix(row))
+    return data
+
+
+def _remake_fix(row: dict[str, Any]) -> str:
+    return f"delete {MANIFEST_DIR}/{shard_name(row['shard_id'])}.parquet and run generate again to remake the shard"
+
+
+def _load(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool):
+    where = f"image {row.get('image_id')} ({row.get('path')})"
+    data = _checked_bytes(out_dir, row, tars, verify)
     try:
         return _decode(data, where)
     except Exception as exc:  # PIL raises many types for a bad file
-        raise DataError(f"{where} cannot be decoded ({type(exc).__name__})", fix) from None
+        raise DataError(f"{where} cannot be decoded ({type(exc).__name__})", _remake_fix(row)) from None
+
+
+def iter_image_bytes(out_dir: str | Path, table=None) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Yield ``(row, encoded bytes as stored)`` for each manifest row, in table order, each checked against its
+    sha256: for copying images out (an export) without decoding and re-encoding them. A missing or altered image
+    raises DataError."""
+    out_dir = Path(out_dir)
+    if table is None:
+        table = read_manifest(out_dir)
+    for row, tars in _rows_with_tars(out_dir, table):
+        yield row, _checked_bytes(out_dir, row, tars, True)
+
+
+def _rows_with_tars(out_dir: Path, table) -> Iterator[tuple[dict[str, Any], _TarCache]]:
+    """The table's rows in order, each with the one open-tar cache the whole pass shares."""
+    tars = _TarCache()
+    try:
+        for batch in table.to_batches(max_chunksize=1024):
+            for row in batch.to_pylist():
+                yield row, tars
+    finally:
+        tars.close()
 
 
 def iter_images(out_dir: str | Path, table=None, *, verify: bool = True,
@@ -204,17 +239,12 @@ def iter_images(out_dir: str | Path, table=None, *, verify: bool = True,
     out_dir = Path(out_dir)
     if table is None:
         table = read_manifest(out_dir)
-    tars = _TarCache()
-    try:
-        for batch in table.to_batches(max_chunksize=1024):
-            for row in batch.to_pylist():
-                try:
-                    img = _load(out_dir, row, tars, verify)
-                except DataError as exc:
-                    if errors == "raise":
-                        raise
-                    log.warning("skipping %s", exc)
-                    continue
-                yield row, img
-    finally:
-        tars.close()
+    for row, tars in _rows_with_tars(out_dir, table):
+        try:
+            img = _load(out_dir, row, tars, verify)
+        except DataError as exc:
+            if errors == "raise":
+                raise
+            log.warning("skipping %s", exc)
+            continue
+        yield row, img

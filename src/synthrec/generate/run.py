@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from .. import _io
 from ..errors import ConfigError, DataError
 from .backends import parse_spec
+from .backends.options import options_from_config
 from .backends.base import Generator
 from .executors import get_executor
 from .manifest import IMAGES_DIR, MANIFEST_DIR, complete_shards, manifest_path
@@ -47,28 +48,38 @@ class GenerateResult:
         return made / self.seconds if self.seconds > 0 else 0.0
 
 
-def _class_folders(class_ids: Sequence[int], labels, out_dir: Path) -> dict[int, str]:
-    """ImageFolder sub-folders: ``labels.unique_dirnames`` of the class names (numeric prefix keeps them unique)."""
-    from ..labels import LabelSpace, unique_dirnames
+def _class_names(table, class_ids: Sequence[int], labels, out_dir: Path) -> list[str] | None:
+    """Class names, indexed by class id: ``labels``, else the prompts table's class_name column, else the
+    ``labels.json`` a run folder keeps (beside the images, in the run folder, or in its labels stage)."""
+    from ..labels import LabelSpace
 
     names = None
     if labels is not None:
         names = list(labels.names) if isinstance(labels, LabelSpace) else [str(n) for n in labels]
-    else:
-        # Where a run folder keeps it: beside the images, in the run folder, or in its labels stage.
+    elif "class_name" in table.column_names and not table.column("class_name").null_count:
+        by_id = dict(zip(table.column("class_id").to_pylist(), table.column("class_name").to_pylist()))
+        if set(by_id) == set(range(len(by_id))):
+            names = [by_id[i] for i in range(len(by_id))]
+    if names is None:
         for candidate in (out_dir / "labels.json", out_dir.parent / "labels.json",
                           out_dir.parent / "labels" / "labels.json"):
             if candidate.is_file():
                 names = list(LabelSpace.load(candidate).names)
                 break
-    n = max(class_ids) + 1
+    if names is not None and len(names) < max(class_ids) + 1:
+        raise DataError(f"the prompts use class id {max(class_ids)} but the label space has {len(names)} classes",
+                        "make the prompts from the same label space")
+    return names
+
+
+def _class_folders(class_ids: Sequence[int], names: list[str] | None) -> dict[int, str]:
+    """ImageFolder sub-folders: ``labels.unique_dirnames`` of the class names (numeric prefix keeps them unique)."""
+    from ..labels import unique_dirnames
+
     if names is None:
         log.warning("generate: no class names given for the ImageFolder; folders are named by class id "
                     "(pass labels= to name them)")
-        names = [f"class{i}" for i in range(n)]
-    elif len(names) < n:
-        raise DataError(f"the prompts use class id {n - 1} but the label space has {len(names)} classes",
-                        "make the prompts from the same label space")
+        names = [f"class{i}" for i in range(max(class_ids) + 1)]
     folders = unique_dirnames(names)
     return {cid: folders[cid] for cid in sorted(set(class_ids))}
 
@@ -85,9 +96,34 @@ def _plan_settings(cfg, run_seed: int, prompts, guidance: RealGuidance | None, f
         "image_format": cfg.image_format, "run_seed": int(run_seed), "prompts_sha256": prompts_fingerprint(prompts),
         "real_guidance": guidance.fingerprint() if guidance is not None else None,
     }
+    # Only when set, so that plans written before these options existed still match.
+    options = options_from_config(cfg)
+    if options.get("adapters"):
+        options["adapters"] = [{**a, "sha256": adapter_fingerprint(a["path"])} for a in options["adapters"]]
+    settings.update(options)
     if folders is not None:
         settings["class_folders"] = {str(k): v for k, v in folders.items()}
     return settings
+
+
+def adapter_fingerprint(path: str) -> str | None:
+    """sha256 of a local adapter file (or of a folder's weight files), so that a retrained LoRA saved under the same
+    name makes a new plan; None for a hub id, which the plan records by name."""
+    from .._io import sha256_file
+
+    p = Path(path).expanduser()
+    if p.is_file():
+        return sha256_file(p)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.suffix in (".safetensors", ".bin", ".pt") and f.is_file())
+        return _hash_text(",".join(f"{f.relative_to(p)}={sha256_file(f)}" for f in files))
+    return None
+
+
+def _hash_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _check_generator(generator: Generator, cfg, plan_settings: dict[str, Any]) -> None:
@@ -130,7 +166,9 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
     table = load_prompts(prompts)
     units = plan_work(table, cfg.images_per_prompt, run_seed, guidance=init_images)
     shards = cut_shards(units, cfg.shard_size)
-    folders = _class_folders([u.class_id for u in units], labels, out_dir) if cfg.format == "imagefolder" else None
+    class_ids = [u.class_id for u in units]
+    names = _class_names(table, class_ids, labels, out_dir)
+    folders = _class_folders(class_ids, names) if cfg.format == "imagefolder" else None
     settings = _plan_settings(cfg, run_seed, table, init_images, folders)
     if generator is not None:
         _check_generator(generator, cfg, settings)
@@ -155,9 +193,10 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
         job = ShardJob(out_dir=str(out_dir), generator_spec=cfg.generator,
                        generator_kwargs=dict(device=cfg.device, dtype=cfg.dtype, steps=cfg.steps,
                                              guidance_scale=cfg.guidance_scale, height=cfg.height, width=cfg.width,
-                                             scheduler=cfg.scheduler),
+                                             scheduler=cfg.scheduler, **options_from_config(cfg)),
                        batch_size=cfg.batch_size, format=cfg.format, image_format=cfg.image_format,
-                       class_folders=folders or {})
+                       class_folders=folders or {},
+                       class_names={c: names[c] for c in sorted(set(class_ids))} if names else {})
         run = get_executor(cfg.executor)
         try:
             made = run(job, todo, generator=generator, num_workers=cfg.num_workers, progress=progress)

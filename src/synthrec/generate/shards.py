@@ -39,6 +39,7 @@ class ShardJob:
     format: str = "webdataset"
     image_format: str = "png"
     class_folders: dict[int, str] = field(default_factory=dict)
+    class_names: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ class _TarSink:
         self.writer = wds.TarWriter(fh, encoder=False, mtime=_TAR_MTIME, user=_TAR_OWNER, group=_TAR_OWNER)
 
     def write(self, unit: WorkUnit, data: bytes, ext: str, meta: dict[str, Any]) -> None:
-        self.writer.write({"__key__": unit.image_id, ext: data,
+        # `cls` is WebDataset's convention for the integer label (decoded to an int by its default handlers).
+        self.writer.write({"__key__": unit.image_id, ext: data, "cls": str(unit.class_id).encode(),
                            "json": json.dumps(meta, sort_keys=True, ensure_ascii=False).encode(),
                            "txt": unit.prompt.encode()})
 
@@ -144,7 +146,7 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
 
     def row_for(unit: WorkUnit, data: bytes, size: tuple[int, int], rel: str, blacked: bool) -> dict[str, Any]:
         return {"image_id": unit.image_id, "shard_id": shard.shard_id, "key": unit.image_id, "path": rel,
-                "class_id": unit.class_id, "prompt_id": unit.prompt_id, "image_index": unit.image_index,
+                "class_id": unit.class_id, "class_name": job.class_names.get(unit.class_id), "prompt_id": unit.prompt_id, "image_index": unit.image_index,
                 "prompt": unit.prompt, "seed": unit.seed, "generator": generator.generator_id,
                 "settings": settings_json, "sha256": _io.sha256_bytes(data), "width": size[0], "height": size[1],
                 "source_shot": unit.source_shot, "strength": unit.strength, "blacked_out": blacked}

@@ -44,9 +44,19 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
         h, m = fewshot_section(run_dir)
         html_parts.append(h)
         md_parts.append(m)
+    if stage_dir(run_dir, "pretrain").is_dir() or stage_dir(run_dir, "transfer").is_dir():
+        from .pretrain import pretrain_section
+
+        h, m = pretrain_section(run_dir)
+        html_parts.append(h)
+        md_parts.append(m)
     html_parts.append(_filter_histogram(run_dir))
     html_parts.append(_training_curve(train))
-    html_parts.append(_sample_grids(run_dir, labels, samples_per_class))
+    from .gallery import exports_section, gallery_section
+
+    for h, m in (gallery_section(run_dir, labels, samples_per_class), exports_section(run_dir)):
+        html_parts.append(h)
+        md_parts.append(m)
     cfg_text = yaml.safe_dump(cfg, sort_keys=False)
     html_parts.append(f"<h2>Configuration</h2><pre>{H.esc(cfg_text)}</pre>")
     md_parts += ["## Configuration", "", "```yaml", cfg_text.rstrip(), "```", ""]
@@ -136,7 +146,9 @@ def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple
     prompts = stage_file(run_dir, "prompts", "prompts")
     if prompts.is_file():
         rows.append(["prompts", _io.read_parquet(prompts).num_rows])
-    manifest = _manifest(run_dir)
+    from .gallery import read_manifest_or_none
+
+    manifest = read_manifest_or_none(run_dir)
     if manifest is not None:
         rows.append(["generated images", manifest.num_rows])
         blacked = sum(manifest.column("blacked_out").to_pylist())
@@ -151,17 +163,6 @@ def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple
     rows = rows or [["(no data yet)", ""]]
     return ("<h2>Data</h2>" + H.table(["what", "count"], rows), "## Data\n\n" + H.md_table(["what", "count"], rows)
             + "\n")
-
-
-def _manifest(run_dir: Path):
-    try:
-        from ..generate import read_manifest
-
-        table = read_manifest(stage_dir(run_dir, "generate"))
-        return table if table.num_rows else None
-    except Exception as exc:  # a report must render even when a stage's output is missing or damaged
-        log.debug("report: no manifest (%s)", exc)
-        return None
 
 
 def _filter_histogram(run_dir: Path) -> str:
@@ -195,36 +196,3 @@ def _training_curve(train: dict | None) -> str:
     ax.set_ylabel("training loss")
     ax.set_title("Classifier tuning")
     return "<h2>Training</h2>" + H.img_tag(H.figure_data_uri(fig), "training curve")
-
-
-def _sample_grids(run_dir: Path, labels: list[str], per_class: int) -> str:
-    manifest = _manifest(run_dir)
-    if manifest is None or not labels:
-        return "<h2>Samples</h2><p class=\"note\">No generated images yet.</p>"
-    from ..generate import load_image
-
-    kept = _kept_ids(run_dir)
-    rows = manifest.to_pylist()
-    figures = []
-    for cid, name in enumerate(labels):
-        mine = [r for r in rows if r["class_id"] == cid and (kept is None or r["image_id"] in kept)][:per_class]
-        images = []
-        for r in mine:
-            try:
-                images.append(load_image(stage_dir(run_dir, "generate"), r))
-            except Exception as exc:  # one unreadable sample must not sink the whole report
-                log.warning("report: cannot read %s (%s)", r.get("image_id"), exc)
-        if images:
-            grid = H.image_grid(images, cols=min(per_class, 8), cell=64)
-            figures.append(f"<figure>{H.img_tag(H.png_data_uri(grid), name, pixelated=True)}"
-                           f"<figcaption>{H.esc(name)}</figcaption></figure>")
-    what = "kept by the filter" if kept is not None else "generated"
-    return f"<h2>Samples</h2><p class=\"note\">Up to {per_class} images {what} per class.</p>" \
-           f"<div class=\"grid\">{''.join(figures)}</div>"
-
-
-def _kept_ids(run_dir: Path) -> set[str] | None:
-    sel = stage_file(run_dir, "filter", "selection")
-    if not sel.is_file():
-        return None
-    return set(_io.read_parquet(sel).column("image_id").to_pylist())

@@ -121,7 +121,26 @@ def _no_fewshot(ctx: "RunContext") -> ConfigError | None:
     return ConfigError("the config has no fewshot section", "add `fewshot:` (see configs/digits_fewshot.yaml)")
 
 
+def _section(name: str):
+    def settings(ctx: "RunContext") -> dict | None:
+        section = getattr(ctx.cfg, name)
+        if section is None:
+            return None
+        return {"seed": ctx.cfg.seed, **section_settings(section, _SETTING_SPEED)}
+    return settings
+
+
+def _missing_section(name: str):
+    def reason(ctx: "RunContext") -> ConfigError | None:
+        if getattr(ctx.cfg, name) is not None:
+            return None
+        return ConfigError(f"the config has no {name} section", f"add `{name}:` (see docs/pretrain.md)")
+    return reason
+
+
+_SETTING_SPEED = ("num_workers", "device")
 _RUNNERS = "synthrec.runners"
+_SETTING = "synthrec.transfer.setting"
 
 STAGES: tuple[Stage, ...] = (
     Stage("labels", f"{_RUNNERS}:run_labels",
@@ -152,6 +171,13 @@ STAGES: tuple[Stage, ...] = (
           settings=_fewshot, skip_reason=_no_fewshot, keep=("synthetic",),
           files={"results": "results.json", "report": "report.html", "synthetic": "synthetic"},
           help="Run the few-shot setting of CONFIG (k real shots, Real Guidance, mix training)."),
+    # The pre-training setting (docs/pretrain.md); its commands (`synthrec pretrain|transfer CONFIG`) are in cli/.
+    Stage("pretrain", f"{_SETTING}:run_pretrain_stage", upstream=("generate", "labels"),
+          settings=_section("pretrain"), speed_only=_SETTING_SPEED, skip_reason=_missing_section("pretrain"),
+          files={"checkpoint": "checkpoints/last.safetensors", "history": "history.json"}, precious=True),
+    Stage("transfer", f"{_SETTING}:run_transfer_stage", upstream=("pretrain",),
+          settings=_section("transfer"), speed_only=_SETTING_SPEED, skip_reason=_missing_section("transfer"),
+          files={"results": "results.json", "table": "table.md"}),
     Stage("report", f"{_RUNNERS}:run_report",
           files={"html": "report.html", "markdown": "report.md"}),
 )

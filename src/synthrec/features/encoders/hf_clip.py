@@ -91,10 +91,7 @@ def load_hf_clip(target: str, *, spec: str, device: torch.device, precision: str
 
     folder = Path(os.path.expanduser(target))
     if target and folder.is_dir():
-        for name, what in (("config.json", "model config"), ("preprocessor_config.json", "image processor")):
-            if not (folder / name).is_file():
-                raise ModelLoadError(f"folder {str(folder)!r} in encoder spec {spec!r} has no {name} ({what})",
-                                     "save the model and its processor into it with save_pretrained")
+        _check_folder_files(folder, spec)
         source, revision, kwargs = str(folder), None, {"local_files_only": True}
         identity = {"folder": folder_identity(folder)}
     elif not target or looks_like_path(target):
@@ -120,6 +117,28 @@ def load_hf_clip(target: str, *, spec: str, device: torch.device, precision: str
     log.info("encoder %s loaded on %s (%s)", spec, device, precision)
     return HFClipEncoder(model, image_processor, tokenizer, encoder_id=spec, identity=identity, device=device,
                          precision=precision)
+
+
+def _check_folder_files(folder: Path, spec: str) -> None:
+    for name, what in (("config.json", "model config"), ("preprocessor_config.json", "image processor")):
+        if not (folder / name).is_file():
+            raise ModelLoadError(f"folder {str(folder)!r} in encoder spec {spec!r} has no {name} ({what})",
+                                 "save the model and its processor into it with save_pretrained")
+
+
+def check_hf_clip(target: str, *, spec: str) -> None:
+    """What :func:`load_hf_clip` would refuse, without loading weights: a folder lacking its files, a missing path,
+    or a hub id that is neither cached (offline) nor on the hub."""
+    folder = Path(os.path.expanduser(target))
+    if target and folder.is_dir():
+        _check_folder_files(folder, spec)
+        return
+    if not target or looks_like_path(target):
+        raise ModelLoadError(f"folder {target!r} in encoder spec {spec!r} does not exist", _FIX)
+    from ..._hub import check_hub_model
+
+    source, _, revision = target.partition("@")
+    check_hub_model(source, ["config.json"], f"encoder {spec}", revision=revision or None)
 
 
 def _hub_commit(repo_id: str, revision: str | None) -> str:
