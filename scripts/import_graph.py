@@ -161,18 +161,22 @@ def private_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
 LAYERED = ("synthrec.glyph",)
 
 
-def package_of(module: str) -> str:
+def package_of(module: str, packages: set[str] = frozenset()) -> str:
+    """``synthrec.<name>``, or ``synthrec.<name>.<sub>`` for a sub-package of a LAYERED package."""
     parts = module.split(".")
-    depth = 3 if ".".join(parts[:2]) in LAYERED and len(parts) > 2 else 2
-    return ".".join(parts[:depth]) if len(parts) > 1 else module
+    sub = ".".join(parts[:3])
+    if ".".join(parts[:2]) in LAYERED and len(parts) > 2 and sub in packages:
+        return sub
+    return ".".join(parts[:2]) if len(parts) > 1 else module
 
 
 def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    packages = {m.rpartition(".")[0] for m in graph}  # every name that has a module below it
     out: dict[str, set[str]] = {}
     for src, targets in graph.items():
-        p = package_of(src)
+        p = package_of(src, packages)
         out.setdefault(p, set())
-        out[p].update(package_of(t) for t in targets if package_of(t) != p)
+        out[p].update(package_of(t, packages) for t in targets if package_of(t, packages) != p)
     return out
 
 

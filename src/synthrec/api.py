@@ -15,23 +15,46 @@ from typing import Any
 import yaml
 
 from . import _io, stages
+from .check import check_run_dir, ensure_ready
 from .config import RunConfig, load_config
 from .context import RunContext
 from .errors import RunFolderError
+from .stages import markers
 
 log = logging.getLogger("synthrec")
 
 
-def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None) -> dict[str, Any]:
-    """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged."""
+def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | None = None,
+        check: bool = True) -> dict[str, Any]:
+    """Run the stages of ``cfg`` in order (or just ``only``), reusing every stage whose key is unchanged.
+
+    A whole run, or the generate stage, starts with :func:`synthrec.check.ensure_ready` (unless ``check`` is
+    false): every model id, dataset, folder and output path is resolved before the first image is generated, and
+    all problems are reported at once.
+    """
     if not isinstance(cfg, RunConfig):
         cfg = load_config(cfg)
     if only is not None:
         stages.get_stage(only)  # an unknown name fails before anything is written
     run_dir = Path(cfg.run_dir)
-    _check_run_dir(run_dir)
+    check_run_dir(run_dir)
     ctx = RunContext(cfg)
     keys = stages.stage_keys(ctx)
+    if check and only in (None, "generate"):
+        generated = stages.is_done(run_dir, "generate", keys["generate"][0])
+        ensure_ready(cfg, generation=not generated)
+    from ._lock import folder_lock
+
+    with folder_lock(run_dir):
+        markers.remove_stale_temps(run_dir)  # left by a killed run; safe, the lock is ours
+        # Refuse a changed generation before any stage runs, so a refused config leaves the folder as it was.
+        if only is None or stages.STAGE_NAMES.index(only) >= stages.STAGE_NAMES.index("generate"):
+            markers.check_precious(run_dir, "generate", *keys["generate"], overwrite=overwrite)
+        return _run_stages(ctx, run_dir, keys, overwrite, only)
+
+
+def _run_stages(ctx: RunContext, run_dir: Path, keys: dict, overwrite: bool, only: str | None) -> dict[str, Any]:
+    cfg = ctx.cfg
     config_text = yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
     if not (run_dir / "config.yaml").is_file():  # marks the folder as a run folder from the first stage on
         _io.write_text(run_dir / "config.yaml", config_text)
@@ -56,6 +79,9 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
             continue
         key, settings = keys[stage.name]
         wanted = only is None or stage.name == only or stage.always
+        if stage.name == "generate" and stages.is_done(run_dir, "generate", key) \
+                and not _generation_complete(run_dir):
+            wanted = True  # incomplete: make the missing shards again, then every later stage
         if stages.is_done(run_dir, stage.name, key):
             log.info("%s: up to date, reusing %s", stage.name, stages.stage_dir(run_dir, stage.name))
         elif not wanted:
@@ -73,12 +99,18 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
     return outputs
 
 
-def _check_run_dir(run_dir: Path) -> None:
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunFolderError(f"run_dir {str(run_dir)!r} is a file", "choose a folder path for run_dir")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").is_file():
-        raise RunFolderError(f"run_dir {str(run_dir)!r} is not empty and is not a synthrec run folder",
-                             "choose a new or empty folder for run_dir")
+def _generation_complete(run_dir: Path) -> bool:
+    """Quick check of reused generation against its plan; if it fails, later stages are marked not done."""
+    from .generate.verify import check_generation, plan_from_folder
+
+    folder = stages.stage_dir(run_dir, "generate")
+    check = check_generation(folder, plan_from_folder(folder, stages.stage_file(run_dir, "prompts", "prompts")))
+    if check.ok:
+        return True
+    log.warning("generate: %s is incomplete (%s); generating those shards again and rerunning the later stages",
+                folder, check.summary())
+    markers.forget(run_dir, *stages.STAGE_NAMES[stages.STAGE_NAMES.index("generate"):])
+    return False
 
 
 def run_report(target: str | Path) -> str:
@@ -109,9 +141,12 @@ def fork_run(src_run_dir: str | Path, dst_run_dir: str | Path, stage_names: tupl
         stages.get_stage(name)
         if stages.read_marker(src, name) is None:
             raise RunFolderError(f"stage {name!r} of {str(src)!r} is not finished", "run it before forking")
+        # Never the locks: a hard-linked lock file would make the two run folders lock each other.
+        skip = shutil.ignore_patterns(".synthrec.lock", ".workers.lock", ".*.tmp")
         try:
-            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name), copy_function=os.link)
+            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name), copy_function=os.link,
+                            ignore=skip)
         except OSError:
             shutil.rmtree(stages.stage_dir(dst, name), ignore_errors=True)
-            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name))
+            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name), ignore=skip)
     shutil.copy2(src / "config.yaml", dst / "config.yaml")

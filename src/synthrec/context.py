@@ -105,28 +105,44 @@ def resolve_labels(cfg: RunConfig) -> LabelSpace:
     return LabelSpace.from_image_folder(lc.image_folder, domain=lc.domain)
 
 
-def _dataset_simple_templates(cfg: RunConfig) -> list[str]:
+def _dataset_info(cfg: RunConfig):
     from .datasets import get_dataset_info
 
-    return list(getattr(get_dataset_info(cfg.labels.dataset), "simple_templates", []) or [])
+    return get_dataset_info(cfg.labels.dataset)
 
 
-def prompts_config(cfg: RunConfig):
-    """The prompts section, with a dataset's own simple prompt as the basic template when none is set."""
+def prompts_config(cfg: RunConfig, strategy: str | None = None):
+    """The prompts section the run generates from: the one place that decides a run's generation prompt, read by
+    the zero-shot prompts stage and by few-shot B and RG alike. ``strategy`` asks for another strategy's prompts
+    with the same resolution (few-shot B's LE sentences in a run whose own prompts are basic).
+
+    A dataset run without its own template gets the dataset's simple prompt ("a centered satellite photo of {c}."
+    for EuroSAT); an LE run gets its sentence prefix resolved: ``prompts.prefix``, else the label space's domain
+    words, else the dataset registry's ``le_prefix``, else the paper's "a photo of a".
+    """
+    from .prompts.language_enhancement import le_prefix
+
     pc = cfg.prompts
-    if "template" not in pc.model_fields_set and cfg.labels.dataset is not None and cfg.labels.domain is None:
-        simple = _dataset_simple_templates(cfg)
-        if simple:
-            return pc.model_copy(update={"template": simple[0].replace("{}", "{c}")})
-    return pc
+    info = _dataset_info(cfg) if cfg.labels.dataset is not None and cfg.labels.domain is None else None
+    update = {}
+    if strategy is not None and strategy != pc.strategy:
+        update["strategy"] = strategy
+        pc = pc.model_copy(update=update)
+    if "template" not in pc.model_fields_set and info is not None and info.simple_templates:
+        update["template"] = info.simple_templates[0].replace("{}", "{c}")
+    if pc.strategy == "le":
+        dataset_prefix = info.le_prefix if info is not None else None
+        update["prefix"] = le_prefix(pc.prefix if pc.prefix is not None else dataset_prefix, cfg.labels.domain)
+    return pc.model_copy(update=update) if update else pc
 
 
 def head_templates(cfg: RunConfig) -> list[str]:
-    """Templates of the zero-shot head: the config's, or the dataset's simple prompts when not set."""
+    """Templates of the zero-shot head: the config's, or the dataset's head templates when not set (its simple
+    prompts; ImageNet: CLIP's 7-template ensemble, see the dataset's notes)."""
     if "templates" not in cfg.train.model_fields_set and cfg.labels.dataset is not None:
-        simple = _dataset_simple_templates(cfg)
-        if simple:
-            return [t.replace("{}", "{c}") for t in simple]
+        head = list(_dataset_info(cfg).head_templates)
+        if head:
+            return [t.replace("{}", "{c}") for t in head]
     return list(cfg.train.templates)
 
 

@@ -34,6 +34,10 @@ class RunFolderError(SynthrecError):
     """A run folder belongs to another configuration or is damaged."""
 
 
+class AdapterError(ModelLoadError):
+    """A LoRA or textual-inversion file is unreadable or was made for another base model."""
+
+
 class DiskFullError(SynthrecError):
     """The disk filled up while a file was written; finished files are intact."""
 
@@ -44,3 +48,27 @@ class RayUnavailableError(SynthrecError, ImportError):
 
 class NoSyntheticDataError(DataError):
     """A few-shot strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""
+
+
+class RunFolderBusyError(RunFolderError):
+    """Another live process holds the run folder's lock (or its workers still write there)."""
+
+
+class DamagedCacheError(DataError):
+    """A feature cache file holds values no encoder writes (NaN, infinity): it is rebuilt."""
+
+    def __init__(self, chunk: str, path):
+        super().__init__(f"feature cache file {path} holds NaN or infinite values (damaged)",
+                         "it is deleted and its images are encoded again")
+        self.chunk, self.path = chunk, path
+class CheckpointError(SynthrecError):
+    """A pre-training checkpoint is missing, damaged, or made for another model."""
+
+
+class PreflightError(SynthrecError):
+    """Problems a config's checks found before any work started (``synthrec check``); one line each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        # The CLI prefixes "error: " once; each further problem gets its own "error: " line.
+        super().__init__("\nerror: ".join(str(p) for p in self.problems).rstrip("."))

@@ -75,10 +75,12 @@ def test_the_stage_table_agrees_with_the_writers():
     from synthrec.stages import STAGES, get_stage
     from synthrec.train.head import CONFIG_FILE, WEIGHTS_FILE
     from synthrec.train.trainer import TRAIN_FILE
+    from synthrec.train.tune import TOWER_FILE
 
     assert dict(get_stage("filter").files) == {"scores": SCORES_FILE, "selection": SELECTION_FILE,
                                                "summary": SUMMARY_FILE}
-    assert dict(get_stage("train").files) == {"head": WEIGHTS_FILE, "head_meta": CONFIG_FILE, "log": TRAIN_FILE}
+    assert dict(get_stage("train").files) == {"head": WEIGHTS_FILE, "head_meta": CONFIG_FILE, "log": TRAIN_FILE,
+                                              "tower": TOWER_FILE}
     assert dict(get_stage("generate").files) == {"plan": PLAN_FILE, "manifest": MANIFEST_DIR, "images": IMAGES_DIR}
     names = [s.name for s in STAGES]
     for stage in STAGES:
@@ -115,3 +117,42 @@ def test_package_data_ships_models_cards_and_configs_but_not_training_logs():
         assert pkg / "glyph" / "weights" / name / "README.md" in shipped  # the model card
     assert any(p.suffix == ".safetensors" for p in shipped) and pkg / "configs" / "demo.yaml" in shipped
     assert not [p for p in shipped if "logs" in p.parts or p.suffix in (".png", ".log")]
+
+
+def test_every_command_group_is_registered():
+    import typer.main
+
+    from synthrec.cli.app import app
+    from synthrec.stages import STAGES
+
+    click_app = typer.main.get_command(app)
+    expected = {"run", "report", "demo", "datasets", "glyph"} | {s.name for s in STAGES if s.keyed and s.help}
+    assert expected <= set(click_app.commands)
+
+
+def test_derived_seeds_keep_their_values():
+    import hashlib
+
+    from synthrec.fewshot.strategies import train_seed
+    from synthrec.generate import derive_seed
+    from synthrec.prompts import derive_seed as le_seed
+
+    def top63(text: str) -> int:
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+    assert derive_seed(7, 1, 2, 3) == top63("synthrec/seed/v1:7:1:2:3")
+    assert train_seed(0, 4, 1, "RG") == top63("synthrec/fewshot/train/v1:0:4:1:RG")
+    low63 = int.from_bytes(hashlib.sha256(b"5/le/3").digest()[:8], "big") & (2**63 - 1)
+    assert le_seed(5, "le", 3) == low63
+
+
+def test_reports_draw_the_threshold_the_filter_applied(tmp_path):
+    from synthrec import _io
+    from synthrec.report.filter_scores import applied_threshold
+    from synthrec.stages import stage_file
+
+    assert applied_threshold(tmp_path) is None  # no filter output yet
+    _io.write_json(stage_file(tmp_path, "filter", "summary"), {"enabled": True, "threshold": 0.3})
+    assert applied_threshold(tmp_path) == 0.3
+    _io.write_json(stage_file(tmp_path, "filter", "summary"), {"enabled": False, "threshold": None})
+    assert applied_threshold(tmp_path) is None

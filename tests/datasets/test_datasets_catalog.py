@@ -60,6 +60,28 @@ def test_paper_simple_prompts():
     assert get_dataset_info("eurosat").domain == "satellite photo"
 
 
+def test_imagenet_head_is_clips_7_template_ensemble_and_others_the_simple_prompt():
+    # The paper's ImageNet baseline (60.33) is zero-shot CLIP with CLIP's 7-template ImageNet ensemble.
+    imagenet = get_dataset_info("imagenet")
+    assert len(imagenet.head_templates) == 7 and set(imagenet.head_templates) <= set(imagenet.clip_templates)
+    assert "ensemble" in imagenet.notes and imagenet.simple_templates == ("a photo of a {}.",)
+    for name in ("cifar10", "eurosat", "dtd", "imagenet_fewshot"):
+        assert get_dataset_info(name).head_templates == get_dataset_info(name).simple_templates
+
+
+def test_le_prefix_comes_from_the_registry():
+    assert get_dataset_info("eurosat").le_prefix == "a centered satellite photo of"
+    assert get_dataset_info("eurosat_fewshot").le_prefix == "a centered satellite photo of"
+    assert get_dataset_info("cifar10").le_prefix == "a photo of a"
+    assert get_dataset_info("digits").le_prefix == "a low-res scan of"
+
+
+@pytest.mark.parametrize("name,authors", [("dtd", "dtd_fewshot"), ("aircraft", "evaluate.split: val")])
+def test_test_splits_that_differ_from_the_authors_say_why_and_how_to_follow_them(name, authors):
+    notes = get_dataset_info(name).notes
+    assert "authors" in notes and "METHOD.md" in notes and authors in notes
+
+
 def test_eurosat_names_are_whole_and_on_their_folders():
     # METHOD.md §8.1: the authors stripped a non-existent "a " prefix ("nual crop land", "rest", ...).
     for name in ("eurosat", "eurosat_fewshot"):

@@ -15,9 +15,22 @@ def test_list_shows_every_dataset():
     for name in list_datasets():
         assert name in result.output
     row = next(line for line in result.output.splitlines() if " eurosat_fewshot " in line)
-    assert "few-shot" in row and "yes + split file" in row and " 10 " in row
+    assert "few-shot" in row and "yes+file" in row and " 10 " in row
     row = next(line for line in result.output.splitlines() if " imagenet " in line)
     assert " no " in row and "1000" in row
+
+
+def test_list_is_readable_at_80_columns():
+    result = runner.invoke(app, ["list"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    header = next(line for line in lines if " name " in line)
+    for column in ("classes", "setting", "test", "download", "title"):
+        assert column in header
+    for name in list_datasets():  # every name in full, with its class count
+        info = get_dataset_info(name)
+        assert any(line.split()[:2] == [name, str(info.num_classes)] for line in lines if line.strip()), name
 
 
 def test_list_filters_by_setting_and_pattern():

@@ -38,7 +38,7 @@ def world(tmp_path_factory):
 def _cfg(world, run_dir, **fewshot):
     fs = dict(image_folder=str(world["pool"]), shots=[1, 2], seeds=[0, 1], strategies=["none", "B", "RF", "RG"],
               baselines=["phase_syn_real", "phase_real_syn"], images_per_class=2, epochs=2, syn_batch_size=4,
-              real_batch_size=2, t_star={2: 40, 1: 50})
+              real_batch_size=2, t_star={2: 40, 1: 50}, b_prompts="basic", b_filter=False)
     fs.update(fewshot)
     return validate_config({
         "run_dir": str(run_dir), "seed": 0, "labels": {"names": list(COLOURS)},
@@ -120,3 +120,46 @@ def test_bad_shots_are_clear_errors(world, tmp_path):
         run_fewshot(_cfg(world, tmp_path / "r2", image_folder=str(broken), shots=[1], strategies=["none"],
                          baselines=[]), tmp_path / "r2")
     assert "green" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_adapter_strategies_train_reuse_and_report(world, tmp_path):
+    """lora (one adapter per class) and textual inversion, alone and with RG, through run_fewshot; a second run
+    reuses every adapter file and result."""
+    from synthrec.adapt import read_info
+    from synthrec.fewshot import run_fewshot
+
+    run_dir = tmp_path / "run"
+    adapt = {"lora_scope": "class", "lora_steps": 2, "lora_lr": 0.05, "ti_steps": 2, "ti_lr": 0.5, "batch_size": 2}
+    strategies = ["none", "lora", "lora_RG", "textual_inversion", "textual_inversion_RG"]
+    cfg = _cfg(world, run_dir, shots=[1], seeds=[0], strategies=strategies, baselines=[], adapt=adapt)
+    run_fewshot(cfg, run_dir)
+    out = run_dir / "fewshot"
+    runs = {r["strategy"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
+    assert set(runs) == set(strategies) and all(0.0 <= r["top1"] <= 1.0 for r in runs.values())
+    assert runs["lora"]["n_syn"] == runs["textual_inversion_RG"]["n_syn"] == 3 * 2
+    files = sorted((out / "adapters").iterdir())
+    kinds = [read_info(f)["kind"] for f in files]
+    assert kinds.count("lora") == 3 and kinds.count("textual_inversion") == 3  # per class, shared by the RG forms
+    assert runs["textual_inversion"]["synthetic"]["prompts"][0] == "a photo of a <synthrec-red> square."
+    # the plain strategies' sets and the adapted ones are different folders
+    syn = sorted(p.name.split("-")[0] for p in (out / "synthetic").iterdir())
+    assert syn == ["lora", "lora_RG", "textual_inversion", "textual_inversion_RG"]
+    report = (out / "report.md").read_text()
+    assert "LoRA (DataDream)" in report and "textual inversion + RG" in report
+
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    again = run_fewshot(cfg, run_dir)
+    assert again["runs"] == len(strategies)
+    assert {f: f.stat().st_mtime_ns for f in sorted((out / "adapters").iterdir())} == stamps
+
+
+def test_b_with_the_clip_filter_keeps_what_the_zero_shot_head_passes(world, tmp_path):
+    from synthrec.fewshot import run_fewshot
+
+    run_dir = tmp_path / "run"
+    cfg = _cfg(world, run_dir, shots=[1], seeds=[0], strategies=["B"], baselines=[], b_filter=True)
+    cfg.filter.threshold = 0.05  # the tiny random CLIP scores near 1/3 (3 classes): most images pass
+    run_fewshot(cfg, run_dir)
+    run = json.loads((run_dir / "fewshot" / "results.json").read_text())["runs"][0]
+    cf = run["synthetic"]["clip_filter"]
+    assert cf["of"] == 6 and 1 <= cf["kept"] <= 6 and sum(cf["kept_per_class"]) == cf["kept"] == run["n_syn"]

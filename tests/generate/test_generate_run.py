@@ -14,8 +14,12 @@ from synthrec.generate import (MANIFEST_COLUMNS, RealGuidance, generate, iter_im
 from synthrec.generate.backends.base import Generator
 
 
+LOCKS = (".synthrec.lock", ".workers.lock")  # hold the pid of their last holder, not data
+
+
 def _files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name not in LOCKS}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +34,14 @@ def reference(tmp_path_factory, tiny_generator, tiny_sd_path):
     cfg = GenerateConfig(generator=tiny_sd_path, images_per_prompt=2, steps=2, guidance_scale=3.0, shard_size=2,
                          batch_size=2, device="cpu")
     out = tmp_path_factory.mktemp("reference")
-    result = generate(prompts, cfg, out, run_seed=3, generator=tiny_generator, progress=False)
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the tests that compare with it: plan.json records the thread count
+    try:
+        result = generate(prompts, cfg, out, run_seed=3, generator=tiny_generator, progress=False)
+    finally:
+        torch.set_num_threads(before)
     return out, result
 
 
@@ -215,16 +226,58 @@ def test_local_executor_with_spawned_workers(reference, tmp_path, prompts, make_
     assert _files(tmp_path) == _files(out)
 
 
-def test_ray_executor(tmp_path, prompts, make_cfg, tiny_generator):
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        from synthrec.errors import RayUnavailableError
+def test_ray_executor_without_ray_is_one_clear_error(tmp_path, prompts, make_cfg, monkeypatch):
+    # Ray itself runs in tests/generate/test_ray_executor.py (slow: it starts a local cluster).
+    import sys
 
-        with pytest.raises(RayUnavailableError, match=r"pip install 'synthrec\[ray\]'"):
-            generate(prompts, make_cfg(executor="ray"), tmp_path, progress=False)
-        assert not (tmp_path / "plan.json").exists()
-        pytest.skip("ray is not installed; checked the error only")
-    r = generate(prompts, make_cfg(executor="ray", num_workers=1), tmp_path / "ray", progress=False)
-    ref = generate(prompts, make_cfg(), tmp_path / "local", generator=tiny_generator, progress=False)
-    assert r.complete and read_manifest(tmp_path / "ray").equals(read_manifest(tmp_path / "local")) and ref.complete
+    from synthrec.errors import RayUnavailableError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    with pytest.raises(RayUnavailableError, match=r"pip install 'synthrec\[ray\]'"):
+        generate(prompts, make_cfg(executor="ray"), tmp_path, progress=False)
+    assert not (tmp_path / "plan.json").exists()
+
+
+class _SafetyChecked(Generator):
+    """A pipeline whose safety checker blacks out every image of the prompt "a cat", as diffusers' does."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.generator_id, self.settings = inner.generator_id, inner.settings
+
+    def text_to_image(self, prompts, seeds):
+        from synthrec.generate import GenerationOutput
+
+        out = self.inner.text_to_image(prompts, seeds)
+        flags = [p == "a cat" for p in prompts]
+        images = [Image.new("RGB", im.size) if f else im for im, f in zip(out.images, flags)]
+        return GenerationOutput(images=images, seeds=out.seeds, meta={"nsfw_content_detected": flags})
+
+
+def test_safety_checker_blacked_images_are_flagged_and_left_out(tmp_path, prompts, make_cfg, tiny_generator):
+    from synthrec.generate import generated_items
+    from synthrec.report.run_report import _data_section
+
+    out = tmp_path / "generate"
+    generate(prompts, make_cfg(), out, run_seed=3, generator=_SafetyChecked(tiny_generator), progress=False)
+    rows = read_manifest(out).to_pylist()
+    assert [r["blacked_out"] for r in rows] == [r["prompt"] == "a cat" for r in rows] and any(
+        r["blacked_out"] for r in rows)
+    items = generated_items(out)
+    assert sorted(it.image_id for it in items) == sorted(r["image_id"] for r in rows if not r["blacked_out"])
+    _, md = _data_section(tmp_path, ["dog", "cat"], None)
+    assert "| blacked out by the safety checker (left out of filter and training) | 2 |" in md
+
+
+def test_a_manifest_from_before_the_safety_flag_reads_as_not_blacked_out(reference, tmp_path):
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    out, _ = reference
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    for path in (old / "manifest").glob("*.parquet"):
+        pq.write_table(pq.read_table(path).drop_columns(["blacked_out"]), path)
+    table = read_manifest(old)
+    assert table.column_names == [c[0] for c in MANIFEST_COLUMNS] and not any(table.column("blacked_out").to_pylist())

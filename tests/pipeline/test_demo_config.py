@@ -9,9 +9,10 @@ from synthrec.glyph import world
 
 
 def _expected(name: str, run_dir: Path, seed: int, size: DemoSize, cache_dir: Path) -> dict:
-    """The dict the demo built in code before its settings moved to configs/demo.yaml."""
+    """The dict the demo built in code before its settings moved to configs/demo.yaml, plus the glyph world's LE
+    prefix (issue 10: the domain goes before every LE sentence, as the paper's EuroSAT prefix)."""
     le = name.startswith("LE")
-    prompts = ({"strategy": "le", "per_class": size.le_prompts_per_class,
+    prompts = ({"strategy": "le", "per_class": size.le_prompts_per_class, "prefix": world.LE_PREFIX,
                 "le": {"model": "glyph", "input_format": world.LE_INPUT, "max_draws": 4 * size.le_prompts_per_class,
                        "max_new_tokens": 64}}
                if le else {"strategy": "basic", "template": world.BASIC_PROMPT})

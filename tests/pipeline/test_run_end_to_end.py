@@ -54,6 +54,16 @@ def test_run_end_to_end_then_reuse_then_change(tmp_path, write_config):
     assert (run_dir / "train" / "stage.json").stat().st_mtime_ns != train_marker
     assert json.loads((run_dir / "train" / "train.json").read_text())["config"]["lr"] == 0.01
 
+    # Tuning the encoder's last block trains on images and evaluates the tuned encoder (the paper's Table 3).
+    head_only = json.loads((run_dir / "evaluate" / "metrics.json").read_text())["heads"]
+    res = _run("run", cfg, "--set", "train.lr=0.01", "--set", "train.tune=last_block")
+    assert res.exit_code == 0, res.output
+    assert (run_dir / "generate" / "stage.json").stat().st_mtime_ns == gen_marker
+    assert (run_dir / "train" / "image_tower.safetensors").is_file()
+    tuned = json.loads((run_dir / "evaluate" / "metrics.json").read_text())["heads"]
+    assert tuned["baseline"] == head_only["baseline"] and tuned["tuned"]["n"] == head_only["tuned"]["n"]
+    assert json.loads((run_dir / "train" / "train.json").read_text())["meta"]["tuned_share"] > 0.01
+
     # A generation setting would discard finished images: refused with one line, images intact.
     res = _run("run", cfg, "--set", "generate.steps=3")
     assert res.exit_code == 1

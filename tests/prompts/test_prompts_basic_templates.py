@@ -15,8 +15,8 @@ LABELS = LabelSpace.from_names(["dog", "cat", "tench"])
 
 def test_basic_one_prompt_per_class_with_types_and_ids():
     t = build_prompts(LABELS, PromptsConfig(), seed=7)
-    assert t.column_names == ["class_id", "prompt_id", "text", "strategy", "seed"]
-    assert t.schema.field("class_id").type == pa.int32()
+    assert t.column_names == ["class_id", "class_name", "prompt_id", "text", "strategy", "seed"]
+    assert t.schema.field("class_id").type == pa.int64()
     assert t.schema.field("prompt_id").type == pa.int64()
     assert t.schema.field("seed").type == pa.int64()
     assert t["text"].to_pylist() == ["a photo of a dog.", "a photo of a cat.", "a photo of a tench."]

@@ -7,7 +7,7 @@ import typer
 
 from .common import friendly_errors as _one_line_errors
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="The paper's benchmark datasets: class names, prompts, splits, and where their files go.")
 
 
@@ -30,24 +30,28 @@ def _download_label(info) -> str:
 def list_command(pattern: str = typer.Argument("*", help="only names matching this pattern, e.g. 'imagenet*'"),
                  setting: Optional[str] = typer.Option(None, "--setting", help="zero-shot or few-shot")):
     """One line per dataset: name, classes, settings, and whether --download can fetch it."""
+    from rich import box
     from rich.table import Table
 
     from ..datasets import get_dataset_info, list_datasets
 
     names = list_datasets(pattern, setting=setting)
-    table = Table(title=f"{len(names)} datasets", title_justify="left")
-    table.add_column("name", no_wrap=True)
-    table.add_column("title", no_wrap=True)
-    table.add_column("task")
-    table.add_column("classes", justify="right")
-    table.add_column("settings", no_wrap=True)
-    table.add_column("test split")
-    table.add_column("downloadable", no_wrap=True)
+    # Sized for an 80-column terminal: names never cut, the title (the only long free text) last and shortened;
+    # `synthrec datasets show NAME` has the rest.
+    rows = []
     for name in names:
         info = get_dataset_info(name)
-        settings = ", ".join(s for s in ("zero-shot", "few-shot") if s in info.settings)
-        table.add_row(name, info.title, info.task, str(info.num_classes), settings, info.test_split,
-                      _download_label(info))
+        settings = [s for s in ("zero-shot", "few-shot") if s in info.settings]
+        rows.append((name, str(info.num_classes), "both" if len(settings) == 2 else "".join(settings),
+                     info.test_split, _download_label(info).replace(" + split file", "+file"), info.title))
+    table = Table(title=f"{len(names)} datasets", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, (header, justify) in enumerate([("name", "left"), ("classes", "right"), ("setting", "left"),
+                                           ("test", "left"), ("download", "left")]):
+        width = max([len(header)] + [len(r[i]) for r in rows])
+        table.add_column(header, justify=justify, no_wrap=True, min_width=width)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
     _console().print(table)
 
 
@@ -98,6 +102,11 @@ def show_command(name: str = typer.Argument(..., help="a dataset name from `synt
     out.print("[bold]simple prompts[/bold] (the paper's)")
     for t in info.simple_templates:
         out.print(f"  {t}", markup=False)
+    if info.head_templates != info.simple_templates:
+        out.print(f"[bold]zero-shot head prompts[/bold] ({len(info.head_templates)}; see notes)")
+        for t in info.head_templates:
+            out.print(f"  {t}", markup=False)
+    out.print(f"[bold]LE prefix[/bold] (before each Language Enhancement sentence): {info.le_prefix}", markup=False)
     out.print(f"[bold]CLIP prompt ensemble[/bold] ({len(info.clip_templates)})")
     for t in info.clip_templates:
         out.print(f"  {t}", markup=False)

@@ -3,7 +3,10 @@
 Zero-shot entries evaluate on the dataset's official test split where it has one (through torchvision where
 torchvision has the dataset). Where it has none: Caltech-101/256 use the authors' rule (first 30/60 images of a
 class train, the rest test), SUN397 and EuroSAT use CoOp's test split as the authors did (METHOD.md §6.1).
-Few-shot entries (``*_fewshot``) use CoOp's train/val/test splits; shots are drawn from ``fewshot_train_split``.
+Where the authors' test set is known to differ from the one used here (DTD, FGVC-Aircraft), the entry's notes say
+which one they used, why this entry differs, and how to evaluate on theirs. The zero-shot head uses the paper's
+simple prompt, except ImageNet (CLIP's 7-template ensemble, see its notes). Few-shot entries (``*_fewshot``) use
+CoOp's train/val/test splits; shots are drawn from ``fewshot_train_split``.
 Paper numbers are Table 1's top-1 (%) for CLIP zero-shot and for LE+CF+SCE ("syn"), RN50 and ViT-B/16.
 """
 from __future__ import annotations
@@ -33,6 +36,14 @@ from .digits import CLASSNAMES as DIGIT_NAMES
 from .info import DatasetInfo, register
 
 PHOTO = ("a photo of a {}.",)
+# Paper C.5.1: "the input text of language enhancement strategy is 'a photo of a [SENTENCE]'".
+PAPER_LE_PREFIX = "a photo of a"
+# The authors' EuroSAT generation code: 'a centered satellite photo of ' + sentence (METHOD.md §2.3.3).
+EUROSAT_LE_PREFIX = "a centered satellite photo of"
+# ImageNet's 60.33 (RN50) is the zero-shot CLIP number of Tip-Adapter's Table 1, which uses CLIP's 7-template
+# ImageNet ensemble (the authors' `imagenet_template`); "a photo of a {}." alone gives CoOp's 58.18, and the paper's
+# Table A.15 lists the same 60.33 with and without "CLIP's ensembles", so its baseline already was one.
+IMAGENET_HEAD = _names.clip_templates("imagenet7")
 ZS = frozenset({"zero-shot"})
 FS = frozenset({"few-shot"})
 
@@ -43,7 +54,7 @@ def _paper(clip_rn50, syn_rn50, clip_vit, syn_vit):
 
 def _add(name, title, table, loader, *, simple=PHOTO, clip, domain="photo", task, settings=ZS, test_split="test",
          fewshot_split=None, splits=None, source="torchvision", downloadable=True, layout, extra_files=(),
-         sizes=None, paper=None, notes="", keep=None):
+         sizes=None, paper=None, notes="", keep=None, head=(), le_prefix=PAPER_LE_PREFIX):
     keys, names = _names.table(table)
     if keep is not None:
         pairs = [(k, n) for k, n in zip(keys, names) if k in keep]
@@ -53,7 +64,7 @@ def _add(name, title, table, loader, *, simple=PHOTO, clip, domain="photo", task
                        test_split=test_split, fewshot_train_split=fewshot_split,
                        splits=tuple(splits or (test_split,)), source=source, downloadable=downloadable,
                        layout=layout, extra_files=tuple(extra_files), split_sizes=sizes or {}, paper=paper or {},
-                       notes=notes)
+                       notes=notes, head_templates=tuple(head), le_prefix=le_prefix)
     register(info, loader)
 
 
@@ -99,9 +110,11 @@ _add("imagenet", "ImageNet", "imagenet", partial(load_class_folders, split_dirs=
                                                                              "train": "imagenet/train"}),
      clip="imagenet", task="o", test_split="val", splits=("val", "train"), source="imagefolder",
      downloadable=False, layout=L_IMAGENET, sizes={"train": 1281167, "val": 50000},
-     paper=_paper(60.33, 60.78, 68.75, 69.16),
+     paper=_paper(60.33, 60.78, 68.75, 69.16), head=IMAGENET_HEAD,
      notes="CLIP's class names, except n04008634 'projectile' and n04355933 'sunglass' (CLIP repeats "
-           "'missile' and 'sunglasses').")
+           "'missile' and 'sunglasses'). Zero-shot head: CLIP's 7-template ImageNet ensemble, because the "
+           "paper's 60.33 baseline is Tip-Adapter's zero-shot CLIP with that ensemble (one template gives about "
+           "58); generation's basic prompt stays 'a photo of a {}.'.")
 _add("sun397", "SUN397", "sun397",
      partial(load_coop, image_dir="SUN397", split_file="SUN397/split_zhou_SUN397.json", key_of_path=sun397_class,
              fetch=fetcher(make_sun397), all_loader=partial(load_indexed, make=make_sun397)),
@@ -113,7 +126,11 @@ _add("sun397", "SUN397", "sun397",
 _add("aircraft", "FGVC-Aircraft", "aircraft", partial(load_indexed, make=make_aircraft),
      simple=("a photo of a {}, a type of aircraft.",), clip="aircraft", task="f",
      splits=("test", "train", "val", "trainval"), layout=L_AIRCRAFT,
-     sizes={"train": 3334, "val": 3333, "trainval": 6667, "test": 3333}, paper=_paper(17.34, 21.94, 24.81, 30.78))
+     sizes={"train": 3334, "val": 3333, "trainval": 6667, "test": 3333}, paper=_paper(17.34, 21.94, 24.81, 30.78),
+     notes="test = the official test split, as CLIP and CoOp report. The authors' folder had only train and val "
+           "(aircraft_train_val/val, METHOD.md §6.2), so their numbers are on the official val split: the same "
+           "size (3,333) and class balance, but not the same images. Kept on test because val is where other "
+           "methods tune; set evaluate.split: val to compare with the paper's numbers image for image.")
 _add("birdsnap", "Birdsnap", "birdsnap",
      partial(load_class_folders, split_dirs={"test": "birdsnap/test", "train": "birdsnap/train"}),
      simple=("a photo of a {}, a type of bird.",), clip="birdsnap", task="f", splits=("test", "train"),
@@ -146,15 +163,21 @@ _add("pets", "Oxford-IIIT Pets", "pets", partial(load_indexed, make=make_pets),
 _add("dtd", "DTD", "dtd", partial(load_indexed, make=make_dtd), simple=("{} texture.",), clip="dtd",
      domain="texture", task="t", splits=("test", "train", "val"), layout=L_DTD,
      sizes={"train": 1880, "val": 1880, "test": 1880}, paper=_paper(42.23, 43.19, 44.39, 44.92),
-     notes="Splits are DTD's partition 1.")
+     notes="test = DTD's official partition 1 (1,880 images), as CLIP reports and as needs no extra file. The "
+           "authors read dtd_train_val_test/test (METHOD.md §6.2), named like their CoOp-split SUN397 and EuroSAT "
+           "folders, so their 1,692-image test set is most likely CoOp's; that is not certain, which is why this "
+           "entry keeps the official split. To evaluate on CoOp's, set evaluate.dataset: dtd_fewshot (same classes, "
+           "same order, CoOp's test split).")
 _add("eurosat", "EuroSAT", "eurosat",
      partial(load_coop, image_dir="eurosat/2750", split_file="eurosat/split_zhou_EuroSAT.json",
              key_of_path=first_dir, fetch=fetcher(make_eurosat), all_loader=partial(load_indexed, make=make_eurosat)),
      simple=("a centered satellite photo of {}.",), clip="eurosat", domain="satellite photo", task="si",
-     splits=("test", "all"), layout=_coop_layout(L_EUROSAT, "eurosat/split_zhou_EuroSAT.json"),
+     le_prefix=EUROSAT_LE_PREFIX, splits=("test", "all"),
+     layout=_coop_layout(L_EUROSAT, "eurosat/split_zhou_EuroSAT.json"),
      extra_files=("eurosat/split_zhou_EuroSAT.json",), sizes={"all": 27000, "test": 8100},
      paper=_paper(37.51, 55.37, 47.77, 59.86),
-     notes="CoOp's class names (the authors' own EuroSAT head was built from mangled names, METHOD.md §8.1); "
+     notes="CoOp's class names: the authors' own EuroSAT head was built from mangled names (METHOD.md §8.1), "
+           "and CoOp's are the likely source of the paper's 37.51 baseline (likely, not certain). "
            "test = CoOp's test split, as the authors used.")
 _add("imagenet_sketch", "ImageNet-Sketch", "imagenet", partial(load_class_folders, split_dirs={"test": "sketch"}),
      clip="imagenet", domain="sketch", task="r", source="imagefolder", downloadable=False,
@@ -215,16 +238,18 @@ _add("eurosat_fewshot", "EuroSAT (few-shot)", "eurosat",
      partial(load_coop, image_dir="eurosat/2750", split_file="eurosat/split_zhou_EuroSAT.json",
              key_of_path=first_dir, fetch=fetcher(make_eurosat)),
      simple=("a centered satellite photo of {}.",), clip="eurosat", domain="satellite photo", task="si",
-     settings=FS, fewshot_split="train", splits=("test", "train", "val"),
+     le_prefix=EUROSAT_LE_PREFIX, settings=FS, fewshot_split="train", splits=("test", "train", "val"),
      layout=_coop_layout(L_EUROSAT, "eurosat/split_zhou_EuroSAT.json"),
      extra_files=("eurosat/split_zhou_EuroSAT.json",), sizes={"train": 13500, "val": 5400, "test": 8100})
 
 # ---------------------------------------------------------------- built in ------------------------------------------
+# The digits' domain (low-res scans of handwriting), put before sentences such as "a bold slanted handwritten 7".
+DIGITS_LE_PREFIX = "a low-res scan of"
 register(DatasetInfo(
     name="digits", title="scikit-learn digits", classnames=tuple(DIGIT_NAMES),
     simple_templates=("a photo of the number {}.",), clip_templates=_names.clip_templates("mnist"),
     domain="handwritten digit", task="o", settings=frozenset({"zero-shot", "few-shot"}), test_split="test",
     fewshot_train_split="pool", splits=("test", "pool", "all"), source="builtin", downloadable=False,
     layout="bundled with scikit-learn (sklearn.datasets.load_digits); no files and no root needed",
-    split_sizes={"test": 901, "pool": 896, "all": 1797},
+    split_sizes={"test": 901, "pool": 896, "all": 1797}, le_prefix=DIGITS_LE_PREFIX,
     notes="The glyph world's real task: 8x8 greyscale digits with a fixed stratified test/pool split."), load_digits)

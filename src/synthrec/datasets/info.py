@@ -26,6 +26,9 @@ class DatasetInfo:
     ``classnames`` are in the dataset's own label order and ``class_keys`` are the dataset's own ids for the same
     classes (folder names, wnids, meta-file entries); loaders check the keys against the files on disk.
     ``simple_templates`` are the paper's simple prompt(s); ``clip_templates`` CLIP's prompt ensemble.
+    ``head_templates`` build the zero-shot head (default: the simple prompts; ImageNet: the ensemble the paper's
+    baseline implies). ``le_prefix`` goes before each Language Enhancement sentence (the paper's "a photo of a";
+    EuroSAT's domain "a centered satellite photo of", as the authors' code has it).
     ``downloadable`` says whether ``download=True`` can fetch the images; files it cannot fetch (such as CoOp's
     split files) are in ``extra_files``, and ``layout`` says where everything goes.
     """
@@ -49,6 +52,8 @@ class DatasetInfo:
     split_sizes: Mapping[str, int] = field(default_factory=dict)
     paper: Mapping[str, float] = field(default_factory=dict)
     notes: str = ""
+    head_templates: tuple[str, ...] = field(default=(), repr=False)
+    le_prefix: str = "a photo of a"
 
     def __post_init__(self):
         object.__setattr__(self, "settings", frozenset(self.settings))
@@ -60,6 +65,8 @@ class DatasetInfo:
             raise ValueError(f"{self.name}: {len(self.class_keys)} class keys for {len(self.classnames)} names")
         if not self.splits:
             object.__setattr__(self, "splits", (self.test_split,))
+        if not self.head_templates:
+            object.__setattr__(self, "head_templates", self.simple_templates)
         for split in (self.test_split, self.fewshot_train_split):
             if split is not None and split not in self.splits:
                 raise ValueError(f"{self.name}: split {split!r} is not one of {self.splits}")
@@ -68,7 +75,7 @@ class DatasetInfo:
         if not set(self.settings) <= set(SETTINGS) or self.task not in TASKS or self.source not in SOURCES:
             raise ValueError(f"{self.name}: bad settings {set(self.settings)}, task {self.task!r} or "
                              f"source {self.source!r}")
-        for t in self.simple_templates + self.clip_templates:
+        for t in self.simple_templates + self.clip_templates + self.head_templates:
             if t.count("{}") != 1:
                 raise ValueError(f"{self.name}: template {t!r} must contain '{{}}' exactly once")
 

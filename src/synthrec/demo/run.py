@@ -14,67 +14,20 @@ whatever the run gives; the report states them with their spread over seeds.
 """
 from __future__ import annotations
 
-import copy
 import logging
 import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from .. import _io, api
 from ..config import load_config
 from ..stages import stage_file
+from .spec import DemoSize, demo_size, demo_spec, strategies, strategy_config
+from .spec import run_dir_of as _run_dir
+
+__all__ = ["DemoSize", "demo_size", "demo_spec", "run_demo", "run_seed", "strategies", "strategy_config", "summarise"]
 
 log = logging.getLogger("synthrec")
-
-DEMO_CONFIG = "demo.yaml"  # in the package's bundled configs folder
-
-
-@dataclass(frozen=True)
-class DemoSize:
-    images_per_class: int
-    le_prompts_per_class: int
-    steps: int
-    epochs: int
-
-
-def demo_spec() -> dict:
-    """The bundled ``configs/demo.yaml``: the base config, the strategies' settings and the sizes."""
-    from importlib.resources import files
-
-    return yaml.safe_load(files("synthrec").joinpath("configs", DEMO_CONFIG).read_text(encoding="utf-8"))
-
-
-def strategies() -> tuple[str, ...]:
-    return tuple(demo_spec()["strategies"])
-
-
-def demo_size(quick: bool) -> DemoSize:
-    return DemoSize(**demo_spec()["sizes"]["quick" if quick else "full"])
-
-
-def strategy_config(name: str, run_dir: Path, seed: int, size: DemoSize, cache_dir: Path) -> dict:
-    """The run config of one strategy and seed, from the bundled YAML."""
-    spec = demo_spec()
-    strategy = spec["strategies"][name]
-    cfg = copy.deepcopy(spec["base"])
-    prompts = copy.deepcopy(spec["prompts"][strategy["prompts"]])
-    le = prompts["strategy"] == "le"
-    if le:
-        prompts["per_class"] = size.le_prompts_per_class
-        prompts["le"]["max_draws"] = 4 * size.le_prompts_per_class
-    cfg.update(run_dir=str(run_dir), seed=seed, prompts=prompts, report={"title": f"glyph world, {name}, seed {seed}"})
-    cfg["generate"].update(images_per_prompt=max(1, size.images_per_class // (size.le_prompts_per_class if le else 1)),
-                           steps=size.steps)
-    cfg["filter"]["enabled"] = bool(strategy["filter"])
-    cfg["train"].update(epochs=size.epochs, sce_weight=float(strategy["sce_weight"]), cache_dir=str(cache_dir))
-    return cfg
-
-
-def _run_dir(out: Path, seed: int, name: str) -> Path:
-    return out / f"seed{seed}" / name.replace("+", "_")
 
 
 def run_seed(out: Path, seed: int, size: DemoSize) -> dict:
@@ -123,7 +76,7 @@ def real_probe(seed: int, size: DemoSize, cache_dir: Path) -> dict:
     return {"top1": metrics["heads"]["real"]["top1"], "images": len(labels)}
 
 
-def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False) -> Path:
+def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False, ablations: bool = False) -> Path:
     from ..report.demo import write_demo_report
 
     out = Path(out)
@@ -133,6 +86,10 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 1, quick: bool = False)
     for seed in range(seeds):
         per_seed[seed] = run_seed(out, seed, size)
     summary = summarise(per_seed)
+    if ablations:
+        from .ablations import run_ablations
+
+        summary["ablations"] = run_ablations(out, 0, size)
     summary.update(seconds=time.perf_counter() - t0, quick=quick, size=size.__dict__)
     _io.write_json(out / "results.json", summary)
     path = write_demo_report(out, summary)

@@ -11,8 +11,10 @@ zero-shot text head, evaluate it on the real test set. Everything lands below ``
 
 The jobs live in their own modules: ``real`` (pool, shots, test set), ``synthetic`` (making and reusing the sets),
 ``strategies`` (how each strategy trains: ``none`` = real shots only, "CT w. init"; ``B`` = mix training with the
-basic-prompt set; ``RF`` = B after Real Filtering by the shots; ``RG`` = mix training with Real Guidance images of
-the shots; baselines ``phase_syn_real`` / ``phase_real_syn`` use the RG set, as the paper's Table 7 does). This
+LE + CF set, or the basic-prompt one (``fewshot.b_prompts``, ``b_filter``); ``RF`` = B after Real Filtering by the
+shots; ``RG`` = mix training with Real Guidance images of the shots; ``lora`` / ``textual_inversion`` and their
+``*_RG`` forms = mix training with images of the generator adapted to the shots (module ``adapted``); baselines ``phase_syn_real`` /
+``phase_real_syn`` use the RG set, as the paper's Table 7 does). This
 module checks the config, holds what they share and runs the grid.
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..stages import GENERATE_SPEED_ONLY, section_settings, stage_dir, stage_fil
 from .guidance import rg_steps, strength_table, t_star_for
 from .mix import Features
 from .real import Shots, draw_shots, load_pool, load_test
+from .adapted import ADAPTED
 from .strategies import STRATEGIES, train_strategy
 from .synthetic import SyntheticSets
 
@@ -68,7 +71,7 @@ class FewShotRun:
         unknown = [s for s in [*fs.strategies, *fs.baselines] if s not in STRATEGIES]
         if unknown:
             raise ConfigError(f"unknown few-shot strategy {unknown[0]!r}", f"use one of {', '.join(STRATEGIES)}")
-        if "RG" in fs.strategies or fs.baselines:
+        if any(s.endswith("RG") for s in fs.strategies) or fs.baselines:
             for k in fs.shots:
                 t_star_for(k, fs.t_star)  # a missing t* fails now, not after an hour of generation
 
@@ -174,15 +177,16 @@ def _run_key(ctx: FewShotRun, strategy: str, shots: Shots) -> str:
     fs = ctx.fs
     return _io.stable_hash({
         "strategy": strategy, "k": shots.k, "seed": shots.seed, "shots": shots.sha256, "run_seed": ctx.cfg.seed,
-        "fewshot": fs.model_dump(mode="json", exclude={"shots", "seeds", "strategies", "baselines"}),
+        "fewshot": fs.model_dump(mode="json", exclude={"shots", "seeds", "strategies", "baselines", "adapt"}),
+        **({"adapt": fs.adapt.model_dump(mode="json")} if strategy in ADAPTED else {}),
         "encoder": ctx.encoder.fingerprint, "templates": ctx.templates, "grad_clip": ctx.cfg.train.grad_clip,
         "generate": section_settings(ctx.cfg.generate, GENERATE_SPEED_ONLY) if strategy != "none" else None,
-        "prompts": ctx.cfg.prompts.model_dump(mode="json") if strategy != "none" else None,
+        "prompts": _prompts_key(ctx, strategy),
     })
 
 
 def _rg_table(ctx: FewShotRun) -> list[dict] | None:
-    if "RG" not in ctx.fs.strategies and not ctx.fs.baselines:
+    if not any(s.endswith("RG") for s in ctx.fs.strategies) and not ctx.fs.baselines:
         return None
     gen = ctx.synthetic.generator()
     rows = strength_table(sorted({t_star_for(k, ctx.fs.t_star) for k in ctx.fs.shots}), gen,
@@ -201,3 +205,13 @@ def summarize(results: dict) -> dict[str, dict[int, float]]:
         if r["top1"] is not None:
             acc.setdefault(r["strategy"], {}).setdefault(int(r["k"]), []).append(r["top1"])
     return {s: {k: sum(v) / len(v) for k, v in sorted(d.items())} for s, d in acc.items()}
+
+
+def _prompts_key(ctx: FewShotRun, strategy: str) -> dict | None:
+    """The resolved prompts a strategy's images come from (B's for B and RF, the basic ones for RG)."""
+    from ..context import prompts_config
+
+    if strategy == "none":
+        return None
+    which = ctx.fs.b_prompts if strategy in ("B", "RF") else "basic"
+    return prompts_config(ctx.cfg, which).model_dump(mode="json", exclude={"le": {"batch_size", "device"}})

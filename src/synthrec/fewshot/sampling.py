@@ -2,8 +2,9 @@
 
 Each class gets its own permutation, drawn from ``(seed, class_id)``: the first k of it are the k shots. So the
 draw of one class does not depend on the other classes, smaller draws are prefixes of larger ones (the 1-shot set
-is inside the 2-shot set of the same seed, as in CoOp's protocol), and a shot that turns out undecodable can be
-replaced by the next image of the same permutation without disturbing anything else.
+is inside the 2-shot set of the same seed), and a shot that turns out undecodable can be replaced by the next image
+of the same permutation without disturbing anything else. CoOp's draws are not nested: Dassl's
+``generate_fewshot_dataset`` calls ``random.sample(items, k)`` per class from one global RNG, afresh for each k.
 """
 from __future__ import annotations
 

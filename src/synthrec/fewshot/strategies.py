@@ -2,10 +2,11 @@
 or the phase-wise baselines. An unknown strategy is an error, never a silent default."""
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import ConfigError, NoSyntheticDataError
+from ..seeds import seed_from_text
+from .adapted import ADAPTED, adapted_set
 from .mix import Features, TuneResult, phase_wise, tune
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ SYNTHETIC_SET: dict[str, Callable[["FewShotRun", "Shots"], "SynSet"] | None] = {
     "RG": lambda run, shots: run.synthetic.real_guidance(shots),
     "phase_syn_real": lambda run, shots: run.synthetic.real_guidance(shots),  # Table 7 uses the RG set
     "phase_real_syn": lambda run, shots: run.synthetic.real_guidance(shots),
+    # the generator adapted to the shots (beyond the paper; fewshot/adapted.py)
+    **{s: (lambda run, shots, s=s: adapted_set(run, shots, s)) for s in ADAPTED},
 }
 STRATEGIES = tuple(SYNTHETIC_SET)
 
@@ -50,5 +53,4 @@ def train_strategy(run: "FewShotRun", strategy: str, shots: "Shots", zs_head) ->
 
 
 def train_seed(run_seed: int, k: int, shot_seed: int, strategy: str) -> int:
-    msg = f"synthrec/fewshot/train/v1:{int(run_seed)}:{int(k)}:{int(shot_seed)}:{strategy}".encode()
-    return int.from_bytes(hashlib.sha256(msg).digest()[:8], "big") >> 1
+    return seed_from_text(f"synthrec/fewshot/train/v1:{int(run_seed)}:{int(k)}:{int(shot_seed)}:{strategy}")

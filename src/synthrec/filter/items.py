@@ -1,45 +1,21 @@
-"""What the filter reads: one record per generated image, with a content hash and a way to decode it."""
+"""What the filter reads: :class:`~synthrec.features.items.ImageItem` records, from files or generated images."""
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
-
-from PIL import Image
+from typing import Iterable, Sequence
 
 from .._io import sha256_file
 from ..errors import DataError
 from ..features.cache import FileImage
+from ..features.items import ImageItem, cache_items  # noqa: F401  (cache_items: re-exported)
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
-@dataclass(frozen=True)
-class FilterItem:
-    """``image_id`` unique in the run, ``class_id`` the intended class, ``sha256`` of the encoded image bytes (the
-    manifest's), ``load`` decodes it, ``source`` names it in error messages (a file, or shard/key)."""
-
-    image_id: str
-    class_id: int
-    sha256: str
-    load: Callable[[], Image.Image]
-    source: str = ""
-
-
-class _Named:
-    def __init__(self, load: Callable[[], Image.Image], source: str):
-        self._load = load
-        self.source = source
-
-    def __call__(self) -> Image.Image:
-        return self._load()
-
-
-def cache_items(items: Sequence[FilterItem]):
-    """(sha256, loader) pairs for the feature cache, the loader carrying the item's source for error messages."""
-    return [(it.sha256, _Named(it.load, it.source or it.image_id)) for it in items]
+# What the filter reads is the one image item type (kept under its old name too).
+FilterItem = ImageItem
 
 
 def items_from_files(files: Iterable[tuple[str | os.PathLike, int]], root: str | os.PathLike | None = None

@@ -2,10 +2,10 @@
 
 Writes, atomically and in this order, into ``out_dir``:
 
-* ``scores.parquet``: one row per image: image_id, class_id, sha256, source, p_true, p_max, argmax, duplicate,
-  kept, selected_by (threshold | random_subset | fill_to_cap | unfiltered | null), error (why an image could not be decoded).
+* ``scores.parquet``: one row per image: image_id, class_id, class_name, sha256, source, p_true, p_max, argmax,
+  argmax_name (the class the filter thought it was), duplicate, kept, selected_by (threshold | random_subset | fill_to_cap | unfiltered | null), error (why an image could not be decoded).
 * ``filter.json``: the rule as applied (threshold as a number, cap, seed, encoder, prompts) and per-class counts.
-* ``selection.parquet``: the kept images: image_id, class_id, sha256, source, p_true, selected_by. Written last,
+* ``selection.parquet``: the kept images: image_id, class_id, class_name, sha256, source, p_true, selected_by. Written last,
   so its presence marks a finished stage.
 
 Undecodable images are logged with their file, recorded with their error and never kept. Features go through the
@@ -26,6 +26,7 @@ import pyarrow as pa
 from .. import _io
 from ..config.schema import FilterConfig
 from ..errors import ConfigError
+from ..labels import DEFAULT_TEMPLATE
 from ..features.cache import encode_items
 from ..features.encoders import ImageTextEncoder, create_encoder
 from ..train.zero_shot import zero_shot_weights
@@ -35,7 +36,6 @@ from .score import Scores, score_features
 
 log = logging.getLogger(__name__)
 SCORES_FILE, SELECTION_FILE, SUMMARY_FILE = "scores.parquet", "selection.parquet", "filter.json"
-DEFAULT_TEMPLATE = "a photo of a {c}."
 UNFILTERED = "unfiltered"
 _SLICE = 65536
 
@@ -82,10 +82,10 @@ def run_filter(items: Sequence[FilterItem], classnames: Sequence[str], cfg: Filt
                      threshold=-1.0, dedup=cfg.dedup, valid=valid)
         sel.selected_by = [UNFILTERED if kept else None for kept in sel.kept]
 
-    scores_table = _scores_table(items, scores, sel, failed)
+    scores_table = _scores_table(items, classnames, scores, sel, failed)
     kept = [i for i in range(len(items)) if sel.kept[i]]
     selection_table = scores_table.take(pa.array(kept, type=pa.int64())).select(
-        ["image_id", "class_id", "sha256", "source", "p_true", "selected_by"])
+        ["image_id", "class_id", "class_name", "sha256", "source", "p_true", "selected_by"])
     summary = _summary(items, classnames, cfg, sel, failed, encoder, prompts, seed)
     _io.write_parquet(out_dir / SCORES_FILE, scores_table)
     _io.write_json(out_dir / SUMMARY_FILE, summary)
@@ -120,15 +120,17 @@ def _resolve_encoder(encoder, cfg: FilterConfig) -> ImageTextEncoder:
     return create_encoder(spec)
 
 
-def _scores_table(items, scores: Scores, sel: Selection, failed: dict[int, str]) -> pa.Table:
+def _scores_table(items, classnames, scores: Scores, sel: Selection, failed: dict[int, str]) -> pa.Table:
     return pa.table({
         "image_id": pa.array([it.image_id for it in items], pa.string()),
-        "class_id": pa.array([int(it.class_id) for it in items], pa.int32()),
+        "class_id": pa.array([int(it.class_id) for it in items], pa.int64()),
+        "class_name": pa.array([classnames[int(it.class_id)] for it in items], pa.string()),
         "sha256": pa.array([it.sha256 for it in items], pa.string()),
         "source": pa.array([it.source or it.image_id for it in items], pa.string()),
         "p_true": pa.array(scores.p_true, pa.float64()),
         "p_max": pa.array(scores.p_max, pa.float64()),
-        "argmax": pa.array(scores.argmax, pa.int32()),
+        "argmax": pa.array(scores.argmax, pa.int64()),
+        "argmax_name": pa.array([classnames[int(a)] if a >= 0 else None for a in scores.argmax], pa.string()),
         "duplicate": pa.array(sel.duplicate, pa.bool_()),
         "kept": pa.array(sel.kept, pa.bool_()),
         "selected_by": pa.array(sel.selected_by, pa.string()),

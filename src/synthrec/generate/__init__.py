@@ -11,14 +11,16 @@ from .backends import create_generator, create_generator_from_config, list_gener
 from .backends.base import GenerationOutput, Generator
 from .executors import list_executors
 from .manifest import COLUMNS as MANIFEST_COLUMNS
-from .manifest import complete_shards, iter_images, load_image, manifest_schema, read_manifest
+from .manifest import (complete_shards, iter_image_bytes, iter_images, load_image, manifest_schema, read_manifest,
+                       usable_rows)
 from .plan import RealGuidance, Shard, WorkUnit, cut_shards, plan_work, shard_name
+from .items import generated_items
 from .run import GenerateResult, generate, holds_images
-from .seeds import derive_seed
+from ..seeds import derive_seed
 
 __all__ = [
     "GenerateResult", "GenerationOutput", "Generator", "MANIFEST_COLUMNS", "RealGuidance", "Shard", "WorkUnit",
     "complete_shards", "create_generator", "create_generator_from_config", "cut_shards", "derive_seed", "generate",
-    "holds_images", "iter_images", "list_executors", "list_generator_backends", "load_image", "manifest_schema",
-    "plan_work", "read_manifest", "shard_name",
+    "generated_items", "holds_images", "iter_image_bytes", "iter_images", "list_executors", "list_generator_backends",
+    "load_image", "manifest_schema", "plan_work", "read_manifest", "shard_name", "usable_rows",
 ]

@@ -32,6 +32,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("key", "string", False),          # WebDataset __key__ (= image_id); the tar member is "<key>.<ext>"
     ("path", "string", False),         # relative to the output folder: the tar, or the image file (ImageFolder)
     ("class_id", "int64", False),
+    ("class_name", "string", True),    # null when generate() was given no class names
     ("prompt_id", "int64", False),
     ("image_index", "int64", False),
     ("prompt", "string", False),
@@ -43,7 +44,10 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("height", "int32", False),
     ("source_shot", "string", True),   # Real Guidance: the real image this one was made from
     ("strength", "float64", True),     # Real Guidance: img2img strength
+    ("blacked_out", "bool_", False),   # the pipeline's safety checker replaced the image with a black one
 )
+# Columns added after the first release, with the value a manifest written before them stands for.
+_ADDED_LATER = {"blacked_out": False}
 
 
 def manifest_schema():
@@ -56,10 +60,16 @@ def manifest_path(out_dir: str | Path, shard_id: int) -> Path:
     return Path(out_dir) / MANIFEST_DIR / f"{shard_name(shard_id)}.parquet"
 
 
-def write_manifest(out_dir: str | Path, shard_id: int, rows: list[dict[str, Any]]) -> Path:
+def write_manifest(out_dir: str | Path, shard_id: int, rows: list[dict[str, Any]],
+                   tar_path: str | Path | None = None) -> Path:
+    """The shard's done-marker. With ``tar_path``, the tar's size and sha256 go into the Parquet metadata, so a
+    truncated or replaced tar is caught without reading it (see ``verify.py``)."""
     import pyarrow as pa
 
     table = pa.Table.from_pylist(rows, schema=manifest_schema())
+    if tar_path is not None:
+        table = table.replace_schema_metadata({b"synthrec.tar_bytes": str(Path(tar_path).stat().st_size).encode(),
+                                               b"synthrec.tar_sha256": _io.sha256_file(tar_path).encode()})
     path = manifest_path(out_dir, shard_id)
     _io.write_parquet(path, table)
     return path
@@ -95,13 +105,34 @@ def read_manifest(out_dir: str | Path):
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataError(f"manifest {path} cannot be read ({exc})",
                             "delete it and run generate again to remake that shard") from None
+        if "class_name" not in t.schema.names:  # written before manifests named their classes
+            t = t.add_column(t.schema.get_field_index("class_id") + 1, "class_name",
+                             pa.nulls(t.num_rows, pa.string()))
+        missing = [n for n in schema.names if n not in t.schema.names]
+        if missing and all(n in _ADDED_LATER for n in missing):
+            for n in missing:
+                t = t.append_column(n, pa.array([_ADDED_LATER[n]] * t.num_rows, schema.field(n).type))
         if t.schema.names != schema.names:
             raise DataError(f"manifest {path} has columns {t.schema.names}, expected {schema.names}",
                             "it was made by another synthrec version; generate into a new folder")
-        tables.append(t.cast(schema))
+        tables.append(t.replace_schema_metadata(None).cast(schema))
     if not tables:
         return schema.empty_table()
     return pa.concat_tables(tables)
+
+
+def usable_rows(table):
+    """The rows a stage may learn from: images the safety checker blacked out carry no class (their pixels are
+    zeros) and stay out of filtering and training. Returns (rows kept, number blacked out)."""
+    import pyarrow.compute as pc
+
+    blacked = table.column("blacked_out")
+    n = int(pc.sum(blacked).as_py() or 0)
+    if n:
+        log.warning("%d of %d generated images were blacked out by the safety checker; leaving them out",
+                    n, table.num_rows)
+        table = table.filter(pc.invert(blacked))
+    return table, n
 
 
 def _decode(data: bytes, what: str):
@@ -198,19 +229,50 @@ def load_image(out_dir: str | Path, row: dict[str, Any], *, verify: bool = True)
         tars.close()
 
 
-def _load(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool):
+def _checked_bytes(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool) -> bytes:
     where = f"image {row.get('image_id')} ({row.get('path')})"
-    fix = f"delete {MANIFEST_DIR}/{shard_name(row['shard_id'])}.parquet and run generate again to remake the shard"
     try:
         data = _read_bytes(out_dir, row, tars)
     except (OSError, KeyError, tarfile.TarError) as exc:
-        raise DataError(f"{where} is missing or unreadable ({type(exc).__name__})", fix) from None
+        raise DataError(f"{where} is missing or unreadable ({type(exc).__name__})", _remake_fix(row)) from None
     if verify and _io.sha256_bytes(data) != row["sha256"]:
-        raise DataError(f"{where} does not match its sha256 in the manifest (corrupt or replaced)", fix)
+        raise DataError(f"{where} does not match its sha256 in the manifest (corrupt or replaced)", _remake_fix(row))
+    return data
+
+
+def _remake_fix(row: dict[str, Any]) -> str:
+    return f"delete {MANIFEST_DIR}/{shard_name(row['shard_id'])}.parquet and run generate again to remake the shard"
+
+
+def _load(out_dir: Path, row: dict[str, Any], tars: _TarCache, verify: bool):
+    where = f"image {row.get('image_id')} ({row.get('path')})"
+    data = _checked_bytes(out_dir, row, tars, verify)
     try:
         return _decode(data, where)
     except Exception as exc:  # PIL raises many types for a bad file
-        raise DataError(f"{where} cannot be decoded ({type(exc).__name__})", fix) from None
+        raise DataError(f"{where} cannot be decoded ({type(exc).__name__})", _remake_fix(row)) from None
+
+
+def iter_image_bytes(out_dir: str | Path, table=None) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Yield ``(row, encoded bytes as stored)`` for each manifest row, in table order, each checked against its
+    sha256: for copying images out (an export) without decoding and re-encoding them. A missing or altered image
+    raises DataError."""
+    out_dir = Path(out_dir)
+    if table is None:
+        table = read_manifest(out_dir)
+    for row, tars in _rows_with_tars(out_dir, table):
+        yield row, _checked_bytes(out_dir, row, tars, True)
+
+
+def _rows_with_tars(out_dir: Path, table) -> Iterator[tuple[dict[str, Any], _TarCache]]:
+    """The table's rows in order, each with the one open-tar cache the whole pass shares."""
+    tars = _TarCache()
+    try:
+        for batch in table.to_batches(max_chunksize=1024):
+            for row in batch.to_pylist():
+                yield row, tars
+    finally:
+        tars.close()
 
 
 def iter_images(out_dir: str | Path, table=None, *, verify: bool = True,
@@ -225,17 +287,12 @@ def iter_images(out_dir: str | Path, table=None, *, verify: bool = True,
     out_dir = Path(out_dir)
     if table is None:
         table = read_manifest(out_dir)
-    tars = _TarCache()
-    try:
-        for batch in table.to_batches(max_chunksize=1024):
-            for row in batch.to_pylist():
-                try:
-                    img = _load(out_dir, row, tars, verify)
-                except DataError as exc:
-                    if errors == "raise":
-                        raise
-                    log.warning("skipping %s", exc)
-                    continue
-                yield row, img
-    finally:
-        tars.close()
+    for row, tars in _rows_with_tars(out_dir, table):
+        try:
+            img = _load(out_dir, row, tars, verify)
+        except DataError as exc:
+            if errors == "raise":
+                raise
+            log.warning("skipping %s", exc)
+            continue
+        yield row, img

@@ -39,6 +39,21 @@ class ShardJob:
     format: str = "webdataset"
     image_format: str = "png"
     class_folders: dict[int, str] = field(default_factory=dict)
+    class_names: dict[int, str] = field(default_factory=dict)
+    cpu_threads: int | None = None  # the plan's torch thread count on CPU (it can change an image's last bits)
+
+    # The executor protocol (FeatureJob in encode_features.py is the other job): load once per worker, then run.
+    @property
+    def device(self) -> str:
+        return self.generator_kwargs.get("device", "auto")
+
+    def setup(self, device: str | None = None) -> Generator:
+        from .backends import create_generator
+
+        return create_generator(self.generator_spec, **dict(self.generator_kwargs, device=device or self.device))
+
+    def run(self, generator: Generator, shard: Shard, on_images: Callable[[int], None] | None = None):
+        return make_shard(generator, self, shard, on_images=on_images)
 
 
 @dataclass(frozen=True)
@@ -100,7 +115,17 @@ def _run_batch(generator: Generator, batch: list[WorkUnit], init_cache: dict[str
         out = generator.image_to_image(prompts, seeds, images, strength=batch[0].strength)
     if len(out.images) != len(batch):
         raise RuntimeError(f"{generator.generator_id} returned {len(out.images)} images for {len(batch)} prompts")
-    return out.images
+    return out.images, blacked_out_flags(out.meta, len(batch))
+
+
+def blacked_out_flags(meta: dict[str, Any], n: int) -> list[bool]:
+    """Which images a diffusers safety checker replaced with black ones (``nsfw_content_detected``)."""
+    flags = meta.get("nsfw_content_detected")
+    if flags is None:
+        return [False] * n
+    if len(flags) != n:
+        raise RuntimeError(f"the safety checker flagged {len(flags)} images of a batch of {n}")
+    return [bool(f) for f in flags]
 
 
 class _TarSink:
@@ -110,12 +135,22 @@ class _TarSink:
         self.writer = wds.TarWriter(fh, encoder=False, mtime=_TAR_MTIME, user=_TAR_OWNER, group=_TAR_OWNER)
 
     def write(self, unit: WorkUnit, data: bytes, ext: str, meta: dict[str, Any]) -> None:
-        self.writer.write({"__key__": unit.image_id, ext: data,
+        # `cls` is WebDataset's convention for the integer label (decoded to an int by its default handlers).
+        self.writer.write({"__key__": unit.image_id, ext: data, "cls": str(unit.class_id).encode(),
                            "json": json.dumps(meta, sort_keys=True, ensure_ascii=False).encode(),
                            "txt": unit.prompt.encode()})
 
     def close(self) -> None:
         self.writer.close()
+
+    def abort(self) -> None:
+        """After a failed write (a full disk): mark the tar stream closed without flushing it, or its ``__del__``
+        retries the write on a closed file and prints "Exception ignored" after our one-line error."""
+        tar = self.writer.tarstream
+        stream = getattr(tar, "fileobj", None)
+        if stream is not None and hasattr(stream, "closed"):
+            stream.closed = True
+        tar.closed = True
 
 
 def make_shard(generator: Generator, job: ShardJob, shard: Shard,
@@ -132,21 +167,21 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
     rows: list[dict[str, Any]] = []
     init_cache: dict[str, Any] = {}
 
-    def row_for(unit: WorkUnit, data: bytes, size: tuple[int, int], rel: str) -> dict[str, Any]:
+    def row_for(unit: WorkUnit, data: bytes, size: tuple[int, int], rel: str, blacked: bool) -> dict[str, Any]:
         return {"image_id": unit.image_id, "shard_id": shard.shard_id, "key": unit.image_id, "path": rel,
-                "class_id": unit.class_id, "prompt_id": unit.prompt_id, "image_index": unit.image_index,
+                "class_id": unit.class_id, "class_name": job.class_names.get(unit.class_id), "prompt_id": unit.prompt_id, "image_index": unit.image_index,
                 "prompt": unit.prompt, "seed": unit.seed, "generator": generator.generator_id,
                 "settings": settings_json, "sha256": _io.sha256_bytes(data), "width": size[0], "height": size[1],
-                "source_shot": unit.source_shot, "strength": unit.strength}
+                "source_shot": unit.source_shot, "strength": unit.strength, "blacked_out": blacked}
 
-    def sink_batch(sink, units: list[WorkUnit], images, encoded: list[bytes]) -> None:
-        for unit, img, data in zip(units, images, encoded, strict=True):
+    def sink_batch(sink, units: list[WorkUnit], images, blacked: list[bool], encoded: list[bytes]) -> None:
+        for unit, img, flag, data in zip(units, images, blacked, encoded, strict=True):
             if sink is not None:
-                row = row_for(unit, data, img.size, tar_rel)
+                row = row_for(unit, data, img.size, tar_rel, flag)
                 sink.write(unit, data, ext, {k: v for k, v in row.items() if k != "settings"})
             else:
                 folder = job.class_folders.get(unit.class_id, f"{unit.class_id:03d}")
-                row = row_for(unit, data, img.size, f"{IMAGES_DIR}/{folder}/{unit.image_id}.{ext}")
+                row = row_for(unit, data, img.size, f"{IMAGES_DIR}/{folder}/{unit.image_id}.{ext}", flag)
                 _io.write_bytes(out_dir / row["path"], data)
             rows.append(row)
         if on_images is not None:
@@ -157,29 +192,35 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
         # 512 px costs ~20 ms an image, which a fast GPU outruns on one thread. Writes stay in plan order, so the
         # tar and the manifest do not depend on thread timing.
         with ThreadPoolExecutor(max_workers=_ENCODE_THREADS, thread_name_prefix="synthrec-encode") as pool:
-            pending: tuple[list[WorkUnit], list, list[Future]] | None = None
+            pending: tuple[list[WorkUnit], list, list[bool], list[Future]] | None = None
             for batch in _batches(shard.units, job.batch_size):
-                images = _run_batch(generator, batch, init_cache)
+                images, blacked = _run_batch(generator, batch, init_cache)
                 futures = [pool.submit(encode_image, im, ext) for im in images]
                 if pending is not None:
-                    sink_batch(sink, pending[0], pending[1], [f.result() for f in pending[2]])
-                pending = (batch, images, futures)
+                    sink_batch(sink, *pending[:3], [f.result() for f in pending[3]])
+                pending = (batch, images, blacked, futures)
             if pending is not None:
-                sink_batch(sink, pending[0], pending[1], [f.result() for f in pending[2]])
+                sink_batch(sink, *pending[:3], [f.result() for f in pending[3]])
 
+    tar_path = None
     if job.format == "webdataset":
+        tar_path = out_dir / tar_rel
         with _io.atomic_path(out_dir / tar_rel) as tmp:
             with open(tmp, "wb") as fh:
                 sink = _TarSink(fh)
-                produce(sink)
-                sink.close()
-                fh.flush()
-                os.fsync(fh.fileno())
+                try:
+                    produce(sink)
+                    sink.close()
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                except BaseException:
+                    sink.abort()
+                    raise
     elif job.format == "imagefolder":
         produce(None)
     else:
         raise ValueError(f"unknown output format {job.format!r}")
-    write_manifest(out_dir, shard.shard_id, rows)
+    write_manifest(out_dir, shard.shard_id, rows, tar_path=tar_path)
     return ShardResult(shard.shard_id, len(rows), time.perf_counter() - t0)
 
 
@@ -193,3 +234,6 @@ def remove_stale_temps(out_dir: str | Path, shard_id: int | None = None) -> None
         if folder.is_dir():
             for p in folder.glob(f".{stem}.{suffix}.*.tmp"):
                 p.unlink(missing_ok=True)
+    if shard_id is None:  # ImageFolder: a killed run's half-written images, one class folder down
+        for p in [*(Path(out_dir) / IMAGES_DIR).glob("*/.*.tmp"), *Path(out_dir).glob(".*.tmp")]:
+            p.unlink(missing_ok=True)

@@ -6,11 +6,8 @@ images of each prompt with distinct seeds.
 from __future__ import annotations
 
 from ..errors import ConfigError
-from ..labels import LabelSpace
-from .templates import fill
-
-# The schema's default template; a label space with domain words replaces it (see basic_template).
-DEFAULT_TEMPLATE = "a photo of a {c}."
+# DEFAULT_TEMPLATE is the schema's default; a label space with domain words replaces it (see basic_template).
+from ..labels import DEFAULT_TEMPLATE, LabelSpace, fill_template
 
 
 def basic_template(template: str, domain: str | None) -> str:
@@ -34,9 +31,9 @@ def basic_template(template: str, domain: str | None) -> str:
 
 
 def basic_prompt(name: str, template: str, domain: str | None) -> str:
-    return fill(basic_template(template, domain), name)
+    return fill_template(basic_template(template, domain), name)
 
 
 def basic_strategy(labels: LabelSpace, cfg, seed: int, device: str) -> list[list[str]]:
     template = basic_template(cfg.template, labels.domain)
-    return [[fill(template, name)] for name in labels.names]
+    return [[fill_template(template, name)] for name in labels.names]

@@ -30,18 +30,19 @@ STRATEGIES.add("templates", templates_strategy)
 STRATEGIES.add("le", le_strategy)
 STRATEGIES.add("wordnet", wordnet_strategy)
 
-COLUMNS = ("class_id", "prompt_id", "text", "strategy", "seed")
+COLUMNS = ("class_id", "class_name", "prompt_id", "text", "strategy", "seed")
 
 
 def _schema():
     import pyarrow as pa
 
-    return pa.schema([("class_id", pa.int32()), ("prompt_id", pa.int64()), ("text", pa.string()),
-                      ("strategy", pa.string()), ("seed", pa.int64())])
+    # class_id is int64 in every table synthrec writes (prompts, manifest, scores, exports), so joins need no cast.
+    return pa.schema([("class_id", pa.int64()), ("class_name", pa.string()), ("prompt_id", pa.int64()),
+                      ("text", pa.string()), ("strategy", pa.string()), ("seed", pa.int64())])
 
 
 def build_prompts(labels: LabelSpace, cfg, seed: int, device: str = "auto", strategy: str | None = None):
-    """Prompts for every class as a pyarrow Table: class_id (int32), prompt_id (int64), text, strategy, seed.
+    """Prompts for every class as a pyarrow Table: class_id, class_name, prompt_id, text, strategy, seed.
 
     Rows are ordered by class, then by the strategy's order within the class; ``prompt_id`` numbers them from 0
     in that order. ``seed`` is the run seed (randomised strategies derive a seed per class from it), so the same
@@ -73,7 +74,9 @@ def build_prompts(labels: LabelSpace, cfg, seed: int, device: str = "auto", stra
             texts.append(text)
             strategies.append(tag)
     n = len(texts)
-    table = pa.table({"class_id": pa.array(class_ids, pa.int32()), "prompt_id": pa.array(range(n), pa.int64()),
+    table = pa.table({"class_id": pa.array(class_ids, pa.int64()),
+                      "class_name": pa.array([labels.names[c] for c in class_ids], pa.string()),
+                      "prompt_id": pa.array(range(n), pa.int64()),
                       "text": pa.array(texts, pa.string()), "strategy": pa.array(strategies, pa.string()),
                       "seed": pa.array([seed] * n, pa.int64())}, schema=_schema())
     log.info("prompts: %d prompts, %.1f per class", n, n / len(labels))
@@ -98,6 +101,10 @@ def read_prompts(path: str | Path):
     except Exception as exc:  # noqa: BLE001 -- pyarrow raises several types for a damaged file
         raise DataError(f"prompts file {str(path)!r} is not readable Parquet ({type(exc).__name__})",
                         "delete it and run `synthrec prompts` again") from None
+    if "class_name" not in table.column_names:  # written before prompts tables named their classes
+        import pyarrow as pa
+
+        table = table.append_column("class_name", pa.nulls(table.num_rows, pa.string()))
     missing = [c for c in COLUMNS if c not in table.column_names]
     if missing:
         raise DataError(f"prompts file {str(path)!r} lacks column(s) {', '.join(missing)}",

@@ -3,13 +3,17 @@
 The paper called ``mrm8488/t5-base-finetuned-common_gen`` through ``keytotext``, which split labels on "." and set
 no seed, and then ``random.sample``-d 200 of 250 draws, which raised when fewer were unique (METHOD.md §8.1
 items 10-11). Here the model is called directly through ``AutoModelForSeq2SeqLM``: sampled with top-k, a torch
-seed per class derived from (run seed, class id), drawn in batches until ``per_class`` unique sentences that
-contain the class word are found or ``max_draws`` are spent. A class that falls short keeps what it has, with a
-warning; a class with none falls back to the basic prompt, so no class goes without images.
+seed per class derived from (run seed, class id), drawn in batches until ``per_class`` unique sentences are found
+or ``max_draws`` are spent. Like the paper, every sampled sentence is kept, whether or not it names the class
+("cars drive on the highway" for "Highway or Road"); ``require_class_word`` is an opt-in check that drops the
+others and logs how many it dropped per class. A class that falls short keeps what it has, with a warning; a
+class with none falls back to the basic prompt, so no class goes without images.
+
+The generator reads each sentence behind a prefix, as the paper's "a photo of a [SENTENCE]" (paper C.5.1) and its
+EuroSAT code's "a centered satellite photo of " + sentence: see :func:`le_prefix`.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -17,16 +21,21 @@ from typing import Callable, Sequence
 
 from ..devices import resolve_device
 from ..errors import ModelLoadError
-from ..labels import LabelSpace
+from ..labels import DEFAULT_TEMPLATE, LabelSpace
+from ..seeds import seed_from_text
 from .basic import basic_prompt
 
 log = logging.getLogger(__name__)
 
+# "For LE, we generate 200 sentences for each class" (paper C.5.1).
+DEFAULT_PER_CLASS = 200
+# The paper's generation prompt for LE sentences: "a photo of a [SENTENCE]" (paper C.5.1).
+PAPER_PREFIX = "a photo of a"
+
 
 def derive_seed(seed: int, *parts: object) -> int:
     """A 63-bit seed from the run seed and identifiers; stable across processes and Python versions."""
-    key = "/".join(str(p) for p in (seed, *parts)).encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") & (2**63 - 1)
+    return seed_from_text("/".join(str(p) for p in (seed, *parts)), low_bits=True)
 
 
 def class_word_pattern(words: Sequence[str]) -> re.Pattern:
@@ -61,17 +70,19 @@ def join_prefix(prefix: str | None, sentence: str) -> str:
 class Collected:
     sentences: list[str]
     draws: int
+    dropped: int = 0  # unique sentences left out because they lack the class word (only with a pattern)
 
 
-def collect_sentences(draw: Callable[[int], list[str]], pattern: re.Pattern, per_class: int, max_draws: int,
-                      batch_size: int) -> Collected:
-    """Call ``draw(n)`` in batches until ``per_class`` unique matching sentences or ``max_draws`` draws.
+def collect_sentences(draw: Callable[[int], list[str]], per_class: int, max_draws: int, batch_size: int,
+                      pattern: re.Pattern | None = None) -> Collected:
+    """Call ``draw(n)`` in batches until ``per_class`` unique sentences or ``max_draws`` draws.
 
-    Sentences keep the order they were drawn in, so the result depends only on the draws, never on set order.
+    With a ``pattern`` only sentences it matches count (the opt-in class-word check); the others are counted in
+    ``dropped``. Sentences keep the order they were drawn in, so the result depends only on the draws.
     """
     kept: list[str] = []
     seen: set[str] = set()
-    draws = 0
+    draws = dropped = 0
     while len(kept) < per_class and draws < max_draws:
         n = min(batch_size, max_draws - draws)
         batch = draw(n)
@@ -81,11 +92,22 @@ def collect_sentences(draw: Callable[[int], list[str]], pattern: re.Pattern, per
             if not s or s in seen:
                 continue
             seen.add(s)
-            if pattern.search(s):
-                kept.append(s)
-                if len(kept) == per_class:
-                    break
-    return Collected(kept, draws)
+            if pattern is not None and not pattern.search(s):
+                dropped += 1
+                continue
+            kept.append(s)
+            if len(kept) == per_class:
+                break
+    return Collected(kept, draws, dropped)
+
+
+def le_prefix(configured: str | None, domain: str | None) -> str:
+    """What goes before each sentence: ``prompts.prefix`` when set ("" for none), else the label space's domain
+    words, else the paper's "a photo of a". A dataset's own prefix comes in as ``prompts.prefix`` through the
+    run's prompt settings (the dataset registry's ``le_prefix``)."""
+    if configured is not None:
+        return configured
+    return domain if domain else PAPER_PREFIX
 
 
 def _dtype_for(device: str):
@@ -161,14 +183,16 @@ class Seq2SeqSampler:
             self._torch.cuda.empty_cache()
 
 
-def language_enhancement(labels: LabelSpace, *, model: str, per_class: int, seed: int, top_k: int = 50,
-                         max_draws: int = 250, max_new_tokens: int = 32, batch_size: int = 50,
-                         prefix: str | None = None, input_format: str = "{c}", device: str = "auto",
-                         fallback_template: str = "a photo of a {c}.") -> list[list[tuple[str, str]]]:
+def language_enhancement(labels: LabelSpace, *, model: str, per_class: int = DEFAULT_PER_CLASS, seed: int,
+                         top_k: int = 50, max_draws: int = 250, max_new_tokens: int = 32, batch_size: int = 50,
+                         prefix: str | None = PAPER_PREFIX, input_format: str = "{c}", device: str = "auto",
+                         fallback_template: str = DEFAULT_TEMPLATE, require_class_word: bool = False
+                         ) -> list[list[tuple[str, str]]]:
     """Sentences per class as ``(text, strategy)`` pairs: ("le") sentences, or one ("basic") fallback prompt.
 
     ``input_format`` is what the model reads ("{c}": the class name alone, as CommonGen models expect).
-    A sentence counts when it contains the class name or one of its synonyms (see :func:`class_word_pattern`).
+    Every unique sentence is kept; with ``require_class_word`` only those that contain the class name or one of its
+    synonyms (see :func:`class_word_pattern`), and the number dropped is logged per class.
     The draws are a function of (seed, class id, batch_size, model, device, dtype): the same config on the same
     kind of device gives the same sentences; a GPU and a CPU sample differently.
     """
@@ -181,26 +205,31 @@ def language_enhancement(labels: LabelSpace, *, model: str, per_class: int, seed
     log.info("LE: %d classes, up to %d sentences each (%d draws max) from %s on %s (%s)", len(labels), per_class,
              max_draws, model, sampler.device, str(sampler.dtype).replace("torch.", ""))
     devices = [sampler.device] if sampler.device.startswith("cuda") else []
+    what = "unique sentences that contain the class word" if require_class_word else "unique sentences"
     out: list[list[tuple[str, str]]] = []
     try:
         for cid, name in enumerate(tqdm(labels.names, desc="LE sentences", unit="class", disable=None)):
             words = [name, *(labels.synonyms[cid] if labels.synonyms else ())]
+            pattern = class_word_pattern(words) if require_class_word else None
             text = input_format.replace("{c}", name)
             # Own RNG stream per class: a class's sentences do not depend on the other classes, and the
             # caller's global RNG is left as it was.
             with torch.random.fork_rng(devices=devices):
                 torch.manual_seed(derive_seed(seed, "le", cid))
-                got = collect_sentences(lambda n: sampler.sample(text, n, top_k, max_new_tokens),
-                                        class_word_pattern(words), per_class, max_draws, batch_size)
+                got = collect_sentences(lambda n: sampler.sample(text, n, top_k, max_new_tokens), per_class,
+                                        max_draws, batch_size, pattern)
+            if require_class_word:
+                log.info("LE: class %d %r: the class-word check dropped %d unique sentence(s)", cid, name,
+                         got.dropped)
             if not got.sentences:
                 fallback = basic_prompt(name, fallback_template, labels.domain)
-                log.warning("LE: class %d %r: no sentence in %d draws contains the class word; using the basic "
-                            "prompt %r instead", cid, name, got.draws, fallback)
+                log.warning("LE: class %d %r: no %s in %d draws; using the basic prompt %r instead", cid, name,
+                            what.replace("unique sentences", "unique sentence"), got.draws, fallback)
                 out.append([(fallback, "basic")])
                 continue
             if len(got.sentences) < per_class:
-                log.warning("LE: class %d %r: only %d of %d unique sentences contain the class word after %d draws;"
-                            " keeping %d", cid, name, len(got.sentences), per_class, got.draws, len(got.sentences))
+                log.warning("LE: class %d %r: only %d of %d %s after %d draws; keeping %d", cid, name,
+                            len(got.sentences), per_class, what, got.draws, len(got.sentences))
             out.append([(join_prefix(prefix, s), "le") for s in got.sentences])
     finally:
         sampler.close()
@@ -209,10 +238,9 @@ def language_enhancement(labels: LabelSpace, *, model: str, per_class: int, seed
 
 def le_strategy(labels: LabelSpace, cfg, seed: int, device: str) -> list[list[tuple[str, str]]]:
     le = cfg.le
-    # Domain words stand in for the prefix: "a centered satellite photo of" + a sentence is a domain prompt.
-    prefix = cfg.prefix if cfg.prefix is not None else labels.domain
     return language_enhancement(
-        labels, model=le.model, per_class=cfg.per_class, seed=seed, top_k=le.top_k, max_draws=le.max_draws,
-        max_new_tokens=le.max_new_tokens, batch_size=le.batch_size, prefix=prefix,
-        input_format=getattr(le, "input_format", None) or "{c}",
-        device=le.device if device == "auto" else device, fallback_template=cfg.template)
+        labels, model=le.model, per_class=cfg.per_class or DEFAULT_PER_CLASS, seed=seed, top_k=le.top_k,
+        max_draws=le.max_draws, max_new_tokens=le.max_new_tokens, batch_size=le.batch_size,
+        prefix=le_prefix(cfg.prefix, labels.domain), input_format=getattr(le, "input_format", None) or "{c}",
+        device=le.device if device == "auto" else device, fallback_template=cfg.template,
+        require_class_word=getattr(le, "require_class_word", False))

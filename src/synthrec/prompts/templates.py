@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 from .._registry import Registry
 from ..errors import ConfigError
-from ..labels import LabelSpace
+from ..labels import DEFAULT_TEMPLATE, LabelSpace, fill_template
 from . import _template_data as data
 
 TEMPLATE_SETS: Registry[tuple[str, ...]] = Registry("template set")
@@ -36,16 +36,11 @@ def list_template_sets(pattern: str = "*") -> list[str]:
     return TEMPLATE_SETS.list(pattern)
 
 
-def fill(template: str, name: str) -> str:
-    # str.format would choke on braces inside a class name and on the literal braces of other slots.
-    return template.replace("{c}", name)
-
-
 def _from_clip(templates: Sequence[str]) -> tuple[str, ...]:
     return tuple(t.replace("{}", "{c}") for t in templates)
 
 
-register_template_set("simple", ["a photo of a {c}."])
+register_template_set("simple", [DEFAULT_TEMPLATE])
 register_template_set("imagenet80", _from_clip(data.CLIP_IMAGENET_80))
 register_template_set("imagenet7", _from_clip(data.CLIP_IMAGENET_7))
 register_template_set("cifar", _from_clip(data.CLIP_CIFAR_18))
@@ -64,4 +59,4 @@ def templates_strategy(labels: LabelSpace, cfg, seed: int, device: str) -> list[
         raise ConfigError("prompts.strategy is 'templates' but prompts.template_set is not set",
                           f"set prompts.template_set to one of: {', '.join(list_template_sets())}")
     templates = get_template_set(cfg.template_set)
-    return [[fill(t, name) for t in templates] for name in labels.names]
+    return [[fill_template(t, name) for t in templates] for name in labels.names]

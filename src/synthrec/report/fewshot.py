@@ -15,9 +15,12 @@ from . import html as H
 
 log = logging.getLogger("synthrec")
 
-ORDER = ("none", "B", "RF", "RG", "phase_syn_real", "phase_real_syn")
+ORDER = ("none", "B", "RF", "RG", "lora", "lora_RG", "textual_inversion", "textual_inversion_RG", "phase_syn_real",
+         "phase_real_syn")
 TITLES = {"none": "CT w. init (real shots only)", "B": "mix: real + B", "RF": "mix: real + RF",
-          "RG": "mix: real + RG (CT w. Syn)", "phase_syn_real": "phase-wise syn→real (RG)",
+          "RG": "mix: real + RG (CT w. Syn)", "lora": "mix: real + LoRA (DataDream)",
+          "lora_RG": "mix: real + LoRA + RG", "textual_inversion": "mix: real + textual inversion (DA-Fusion)",
+          "textual_inversion_RG": "mix: real + textual inversion + RG", "phase_syn_real": "phase-wise syn→real (RG)",
           "phase_real_syn": "phase-wise real→syn (RG)"}
 
 

@@ -30,7 +30,7 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     train = _read_json(stage_file(run_dir, "train", "log"))
 
     html_parts = [f"<h1>{H.esc(title)}</h1>", f'<p class="note">Run folder: {H.esc(run_dir.resolve())}</p>']
-    md_parts = [f"# {title}", "", f"Run folder: `{run_dir.resolve()}`", ""]
+    md_parts = [f"# {H.md_esc(title)}", "", f"Run folder: {H.md_esc(run_dir.resolve())}", ""]
 
     h, m = _results_section(metrics, labels)
     html_parts.append(h)
@@ -45,9 +45,23 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
         h, m = fewshot_section(run_dir)
         html_parts.append(h)
         md_parts.append(m)
+    if stage_dir(run_dir, "pretrain").is_dir() or stage_dir(run_dir, "transfer").is_dir():
+        from .pretrain import pretrain_section
+
+        h, m = pretrain_section(run_dir)
+        html_parts.append(h)
+        md_parts.append(m)
     html_parts.append(_filter_histogram(run_dir))
     html_parts.append(_training_curve(train))
+<<<<<<< HEAD
     html_parts.append(_sample_grids(run_dir, manifest, labels, samples_per_class))
+=======
+    from .gallery import exports_section, gallery_section
+
+    for h, m in (gallery_section(run_dir, labels, samples_per_class), exports_section(run_dir)):
+        html_parts.append(h)
+        md_parts.append(m)
+>>>>>>> main
     cfg_text = yaml.safe_dump(cfg, sort_keys=False)
     html_parts.append(f"<h2>Configuration</h2><pre>{H.esc(cfg_text)}</pre>")
     md_parts += ["## Configuration", "", "```yaml", cfg_text.rstrip(), "```", ""]
@@ -89,7 +103,7 @@ def _results_section(metrics: dict | None, labels: list[str]) -> tuple[str, str]
     html = ("<h2>Results</h2><p>The zero-shot CLIP head (baseline) against the head tuned on synthetic images, on "
             f"the real test set {H.esc(src)}. The tuned head is the final-epoch model, never one chosen on the test "
             "set.</p>" + H.table(headers, rows) + _per_class_plot(heads, labels))
-    md = f"## Results\n\nTest set: {src}\n\n" + H.md_table(headers, rows) + "\n"
+    md = f"## Results\n\nTest set: {H.md_esc(src)}\n\n" + H.md_table(headers, rows) + "\n"
     per = _per_class_rows(heads, labels)
     if per:
         md += "\n### Per class top-1 (%)\n\n" + H.md_table(["class", *heads], per) + "\n"
@@ -137,8 +151,16 @@ def _data_section(run_dir: Path, manifest, train: dict | None) -> tuple[str, str
     prompts = stage_file(run_dir, "prompts", "prompts")
     if prompts.is_file():
         rows.append(["prompts", _io.read_parquet(prompts).num_rows])
+<<<<<<< HEAD
+=======
+    from .gallery import read_manifest_or_none
+
+    manifest = read_manifest_or_none(run_dir)
+>>>>>>> main
     if manifest is not None:
         rows.append(["generated images", manifest.num_rows])
+        blacked = sum(manifest.column("blacked_out").to_pylist())
+        rows.append(["blacked out by the safety checker (left out of filter and training)", blacked])
     scores = stage_file(run_dir, "filter", "scores")
     if scores.is_file():
         t = _io.read_parquet(scores)
@@ -149,17 +171,6 @@ def _data_section(run_dir: Path, manifest, train: dict | None) -> tuple[str, str
     rows = rows or [["(no data yet)", ""]]
     return ("<h2>Data</h2>" + H.table(["what", "count"], rows), "## Data\n\n" + H.md_table(["what", "count"], rows)
             + "\n")
-
-
-def _manifest(run_dir: Path):
-    try:
-        from ..generate import read_manifest
-
-        table = read_manifest(stage_dir(run_dir, "generate"))
-        return table if table.num_rows else None
-    except Exception as exc:  # a report must render even when a stage's output is missing or damaged
-        log.debug("report: no manifest (%s)", exc)
-        return None
 
 
 def _filter_histogram(run_dir: Path) -> str:
@@ -193,6 +204,7 @@ def _training_curve(train: dict | None) -> str:
     ax.set_ylabel("training loss")
     ax.set_title("Classifier tuning")
     return "<h2>Training</h2>" + H.img_tag(H.figure_data_uri(fig), "training curve")
+<<<<<<< HEAD
 
 
 def _sample_grids(run_dir: Path, manifest, labels: list[str], per_class: int) -> str:
@@ -231,3 +243,5 @@ def _kept_ids(run_dir: Path) -> set[str] | None:
     if not sel.is_file():
         return None
     return set(_io.read_parquet(sel).column("image_id").to_pylist())
+=======
+>>>>>>> main

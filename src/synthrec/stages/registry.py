@@ -77,8 +77,15 @@ _FILTER_SPEED = ("batch_size", "device")
 _TRAIN_SPEED = ("device", "feature_batch_size", "cache_dir")
 
 
+# Settings that cannot change a stage's output in a run stay out of its key, so runs made before they existed keep
+# their keys: LE's class-word check in a run without LE, the encoder-tuning settings in a head-only run.
+_LE_ONLY = ("le.require_class_word",)
+_BEYOND_HEAD_ONLY = ("tune", "freeze_bn", "encoder_lr")
+
+
 def _prompts(ctx: "RunContext") -> dict:
-    return {"seed": ctx.cfg.seed, **section_settings(ctx.prompts, _PROMPTS_SPEED)}
+    unused = _LE_ONLY if ctx.prompts.strategy != "le" else ()
+    return {"seed": ctx.cfg.seed, **section_settings(ctx.prompts, _PROMPTS_SPEED + unused)}
 
 
 def _generate(ctx: "RunContext") -> dict:
@@ -91,7 +98,9 @@ def _filter(ctx: "RunContext") -> dict:
 
 
 def _train(ctx: "RunContext") -> dict:
-    return {**section_settings(ctx.cfg.train, _TRAIN_SPEED), "templates": ctx.head_templates, "seed": ctx.cfg.seed}
+    unused = _BEYOND_HEAD_ONLY if ctx.cfg.train.tune == "head" else ()
+    return {**section_settings(ctx.cfg.train, _TRAIN_SPEED + unused), "templates": ctx.head_templates,
+            "seed": ctx.cfg.seed}
 
 
 def _fewshot(ctx: "RunContext") -> dict | None:
@@ -112,7 +121,26 @@ def _no_fewshot(ctx: "RunContext") -> ConfigError | None:
     return ConfigError("the config has no fewshot section", "add `fewshot:` (see configs/digits_fewshot.yaml)")
 
 
+def _section(name: str):
+    def settings(ctx: "RunContext") -> dict | None:
+        section = getattr(ctx.cfg, name)
+        if section is None:
+            return None
+        return {"seed": ctx.cfg.seed, **section_settings(section, _SETTING_SPEED)}
+    return settings
+
+
+def _missing_section(name: str):
+    def reason(ctx: "RunContext") -> ConfigError | None:
+        if getattr(ctx.cfg, name) is not None:
+            return None
+        return ConfigError(f"the config has no {name} section", f"add `{name}:` (see docs/pretrain.md)")
+    return reason
+
+
+_SETTING_SPEED = ("num_workers", "device")
 _RUNNERS = "synthrec.runners"
+_SETTING = "synthrec.transfer.setting"
 
 STAGES: tuple[Stage, ...] = (
     Stage("labels", f"{_RUNNERS}:run_labels",
@@ -132,7 +160,8 @@ STAGES: tuple[Stage, ...] = (
           help="Score generated images with CLIP and select them (scores.parquet, selection.parquet)."),
     Stage("train", f"{_RUNNERS}:run_train", upstream=("filter", "labels"),
           settings=_train, speed_only=_TRAIN_SPEED,
-          files={"head": "head.safetensors", "head_meta": "head.json", "log": "train.json"},
+          files={"head": "head.safetensors", "head_meta": "head.json", "log": "train.json",
+                 "tower": "image_tower.safetensors"},
           help="Tune the classifier head on frozen features of the selected images."),
     Stage("evaluate", f"{_RUNNERS}:run_evaluate", upstream=("train",),
           settings=lambda ctx: ctx.evaluate_source, skip_reason=_no_test_set,
@@ -142,6 +171,13 @@ STAGES: tuple[Stage, ...] = (
           settings=_fewshot, skip_reason=_no_fewshot, keep=("synthetic",),
           files={"results": "results.json", "report": "report.html", "synthetic": "synthetic"},
           help="Run the few-shot setting of CONFIG (k real shots, Real Guidance, mix training)."),
+    # The pre-training setting (docs/pretrain.md); its commands (`synthrec pretrain|transfer CONFIG`) are in cli/.
+    Stage("pretrain", f"{_SETTING}:run_pretrain_stage", upstream=("generate", "labels"),
+          settings=_section("pretrain"), speed_only=_SETTING_SPEED, skip_reason=_missing_section("pretrain"),
+          files={"checkpoint": "checkpoints/last.safetensors", "history": "history.json"}, precious=True),
+    Stage("transfer", f"{_SETTING}:run_transfer_stage", upstream=("pretrain",),
+          settings=_section("transfer"), speed_only=_SETTING_SPEED, skip_reason=_missing_section("transfer"),
+          files={"results": "results.json", "table": "table.md"}),
     Stage("report", f"{_RUNNERS}:run_report",
           files={"html": "report.html", "markdown": "report.md"}),
 )

@@ -4,6 +4,7 @@ Logits are ``W · x/||x|| + b``; with the zero-shot initialisation that is ``log
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ..errors import DataError
 
 WEIGHTS_FILE = "head.safetensors"
 CONFIG_FILE = "head.json"
+HEADER_FORMAT = "synthrec.head/1"
 
 
 class ClassifierHead(nn.Module):
@@ -50,28 +52,56 @@ class ClassifierHead(nn.Module):
         return self.linear(x)
 
     def save(self, folder: str | os.PathLike) -> None:
-        """Write ``head.safetensors`` (weight, bias) and ``head.json`` (shape, normalisation, metadata)."""
+        """Write ``head.safetensors`` (weight, bias) and ``head.json`` (shape, normalisation, metadata).
+
+        The safetensors header carries the metadata too (class names, templates, encoder spec and fingerprint, as
+        JSON strings), so the weights file alone says what it classifies and which encoder's features it needs.
+        """
         from safetensors.torch import save_file
 
         folder = Path(folder)
         with _io.atomic_path(folder / WEIGHTS_FILE) as tmp:
             save_file({"weight": self.linear.weight.detach().cpu().contiguous(),
-                       "bias": self.linear.bias.detach().cpu().contiguous()}, str(tmp))
+                       "bias": self.linear.bias.detach().cpu().contiguous()}, str(tmp),
+                      metadata=self._header())
         _io.write_json(folder / CONFIG_FILE, {"in_features": self.in_features, "num_classes": self.num_classes,
                                               "normalize": self.normalize, "meta": self.meta})
 
+    def _header(self) -> dict[str, str]:
+        header = {"format": HEADER_FORMAT, "normalize": json.dumps(self.normalize)}
+        header.update({k: json.dumps(v, ensure_ascii=False) for k, v in self.meta.items()})
+        return header
+
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> "ClassifierHead":
+    def load(cls, path: str | os.PathLike) -> "ClassifierHead":
+        """A head from a train-stage folder, or from a ``head.safetensors`` file alone (metadata from its header)."""
+        from safetensors import safe_open
         from safetensors.torch import load_file
 
-        folder = Path(folder)
-        if not (folder / WEIGHTS_FILE).is_file() or not (folder / CONFIG_FILE).is_file():
-            raise DataError(f"{folder} holds no saved head ({WEIGHTS_FILE} + {CONFIG_FILE})",
-                            "point at a folder written by the train stage")
-        cfg = _io.read_json(folder / CONFIG_FILE)
-        tensors = load_file(str(folder / WEIGHTS_FILE))
+        path = Path(path)
+        weights = path if path.is_file() else path / WEIGHTS_FILE
+        if not weights.is_file():
+            raise DataError(f"{path} holds no saved head ({WEIGHTS_FILE})",
+                            "point at a folder written by the train stage, or at its head.safetensors")
+        try:
+            with safe_open(str(weights), framework="pt") as fh:
+                header = fh.metadata() or {}
+            tensors = load_file(str(weights))
+        except Exception as exc:  # safetensors raises several types for a damaged file
+            raise DataError(f"{weights} is not a readable safetensors file ({type(exc).__name__})",
+                            "train the head again") from None
+        config = weights.with_name(CONFIG_FILE)
+        if config.is_file():
+            cfg = _io.read_json(config)
+        elif header.get("format") == HEADER_FORMAT:
+            cfg = {"normalize": json.loads(header["normalize"]), "in_features": tensors["weight"].shape[1],
+                   "num_classes": tensors["weight"].shape[0],
+                   "meta": {k: json.loads(v) for k, v in header.items() if k not in ("format", "normalize")}}
+        else:
+            raise DataError(f"{weights} has neither a {CONFIG_FILE} beside it nor synthrec metadata in its header",
+                            "use a head written by the train stage")
         head = cls.from_weights(tensors["weight"], tensors["bias"], normalize=cfg.get("normalize", True),
                                 meta=cfg.get("meta"))
         if (head.in_features, head.num_classes) != (cfg["in_features"], cfg["num_classes"]):
-            raise DataError(f"{folder / WEIGHTS_FILE} does not match {CONFIG_FILE}", "train the head again")
+            raise DataError(f"{weights} does not match {CONFIG_FILE}", "train the head again")
         return head

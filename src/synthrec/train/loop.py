@@ -23,10 +23,20 @@ ADAMW_BETAS = (0.9, 0.999)
 ADAMW_EPS = 1e-8
 
 
-def make_optimizer(module: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
-    """AdamW as in the authors' code: one group, so decay acts on the weight *and* the bias (METHOD.md §2.5)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    return torch.optim.AdamW(params, lr=lr, betas=ADAMW_BETAS, eps=ADAMW_EPS, weight_decay=weight_decay)
+def make_optimizer(module: nn.Module, lr: float, weight_decay: float,
+                   lr_scales: dict[str, float] | None = None) -> torch.optim.AdamW:
+    """AdamW as in the authors' code: one group, so decay acts on the weight *and* the bias (METHOD.md §2.5).
+
+    ``lr_scales`` maps a parameter-name prefix to a factor on the lr (a group of its own, e.g. an image encoder
+    tuned with the head at a smaller lr); every other trainable parameter is in the main group.
+    """
+    groups: dict[float, list[nn.Parameter]] = {}
+    for name, p in module.named_parameters():
+        if p.requires_grad:
+            scale = next((f for prefix, f in (lr_scales or {}).items() if name.startswith(prefix)), 1.0)
+            groups.setdefault(scale, []).append(p)
+    param_groups = [{"params": ps, "lr": lr * scale, "lr_scale": scale} for scale, ps in groups.items()]
+    return torch.optim.AdamW(param_groups, lr=lr, betas=ADAMW_BETAS, eps=ADAMW_EPS, weight_decay=weight_decay)
 
 
 def frozen_copy(module: nn.Module) -> nn.Module:
@@ -48,7 +58,7 @@ def epoch_batches(n: int, batch_size: int, generator: torch.Generator, device: t
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
 
 
 @dataclass
@@ -67,7 +77,7 @@ class EpochRecord:
 def fit(head: nn.Module, *, epochs: int, steps_per_epoch: int, batches: Callable[[int], Iterable[Batch]],
         loss_fn: Callable[[Batch], tuple[torch.Tensor, int]], lr: float, weight_decay: float,
         warmup_steps: int = 0, grad_clip: float | None = 1.0, progress: bool = True,
-        desc: str = "training head") -> list[EpochRecord]:
+        desc: str = "training head", lr_scales: dict[str, float] | None = None) -> list[EpochRecord]:
     """Train ``head`` in place for ``epochs`` and return the per-epoch curve; the model left is the final epoch's.
 
     ``batches(epoch)`` yields the epoch's batches (exactly ``steps_per_epoch`` of them, which the schedule is
@@ -75,7 +85,7 @@ def fit(head: nn.Module, *, epochs: int, steps_per_epoch: int, batches: Callable
     """
     from tqdm.auto import tqdm
 
-    optimizer = make_optimizer(head, lr, weight_decay)
+    optimizer = make_optimizer(head, lr, weight_decay, lr_scales)
     params = [p for group in optimizer.param_groups for p in group["params"]]
     total = epochs * steps_per_epoch
     weight = _class_weight(head)

@@ -15,15 +15,8 @@ import torch.nn.functional as F
 from ..errors import ConfigError
 from ..features.cache import encode_texts_cached
 from ..features.encoders.base import ImageTextEncoder
+from ..labels import SLOT, fill_template
 from .head import ClassifierHead
-
-SLOT = "{c}"
-
-
-def fill_template(template: str, classname: str) -> str:
-    # str.replace, not str.format: templates may hold other braces, and class names may too.
-    return template.replace(SLOT, classname)
-
 
 def zero_shot_weights(encoder: ImageTextEncoder, classnames: Sequence[str], templates: Sequence[str],
                       cache_dir: str | os.PathLike | None = None) -> torch.Tensor:

@@ -5,10 +5,25 @@ Stages (filter, features, train, evaluate) only ever talk to :class:`ImageTextEn
 from __future__ import annotations
 
 import abc
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import torch
 from PIL import Image
+
+
+@dataclass(frozen=True)
+class ImageTower:
+    """The image side of an encoder as a trainable module, for tuning more than the head (METHOD.md §2.6).
+
+    ``module`` holds every image-side parameter; ``forward(module, pixels)`` maps preprocessed pixels (N, C, H, W)
+    to unnormalised embeddings with gradients; ``last_block`` names the submodules (or bare parameters) of the last
+    block and everything after it, relative to ``module``.
+    """
+
+    module: torch.nn.Module
+    forward: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
+    last_block: tuple[str, ...]
 
 
 class ImageTextEncoder(abc.ABC):
@@ -43,6 +58,13 @@ class ImageTextEncoder(abc.ABC):
     @abc.abstractmethod
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
         """Texts to embeddings (N, D), float32, L2-normalised, on CPU."""
+
+    def image_tower(self) -> ImageTower:
+        """The trainable image side (``train.tune`` beyond the head); encoders that have none refuse."""
+        from ...errors import ConfigError
+
+        raise ConfigError(f"encoder {self.encoder_id!r} cannot be tuned beyond its head",
+                          "set train.tune: head, or use an open_clip:, hf: (CLIP) or glyph encoder")
 
     @torch.no_grad()
     def encode_images(self, images: Sequence[Image.Image], batch_size: int = 256) -> torch.Tensor:

@@ -47,6 +47,18 @@ def create_encoder(spec: str, device: str | torch.device = "auto", precision: st
     return ENCODERS.get(prefix)(target.strip(), spec=spec, device=dev, precision=prec)
 
 
+def check_encoder_spec(spec: str) -> None:
+    """Raise :class:`ModelLoadError` for a spec ``create_encoder`` would refuse, without loading any weights (for
+    prefixes with a checker; others are checked for their prefix only)."""
+    spec = (spec or "").strip()
+    prefix, _, target = spec.partition(":")
+    if prefix not in ENCODERS:
+        raise ModelLoadError(f"unknown encoder spec {spec!r}", _spec_fix(spec))
+    checker = _CHECKERS.get(prefix)
+    if checker is not None:
+        checker(target.strip(), spec=spec)
+
+
 def _spec_fix(spec: str) -> str:
     prefixes = ", ".join(f"{p}:" for p in ENCODERS)
     fix = f"start it with one of {prefixes} e.g. open_clip:ViT-B-16/openai, hf:openai/clip-vit-base-patch32 or glyph"
@@ -60,10 +72,15 @@ def _spec_fix(spec: str) -> str:
     return fix
 
 
+_CHECKERS: dict[str, Callable[..., None]] = {}
+
+
 def _register_builtins() -> None:
     from .glyph import load_glyph
-    from .hf_clip import load_hf_clip
-    from .openclip import load_open_clip
+    from .hf_clip import check_hf_clip, load_hf_clip
+    from .openclip import check_open_clip, load_open_clip
+
+    _CHECKERS.update({"open_clip": check_open_clip, "hf": check_hf_clip})
 
     ENCODERS.add("open_clip", load_open_clip)
     ENCODERS.add("hf", load_hf_clip)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from ...errors import ModelLoadError, SynthrecError
 from ._common import one_line
-from .base import ImageTextEncoder
+from .base import ImageTextEncoder, ImageTower
 
 
 class GlyphClipEncoder(ImageTextEncoder):
@@ -41,6 +41,13 @@ class GlyphClipEncoder(ImageTextEncoder):
     @torch.no_grad()
     def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.model.encode_image(pixels.to(self.device)).float().cpu()
+
+    def image_tower(self) -> ImageTower:
+        layers = list(self.model.image)
+        last_conv = max(i for i, m in enumerate(layers) if isinstance(m, torch.nn.Conv2d))
+        # The last conv block (conv, BN, GELU) and the projection after it; Flatten has no parameters.
+        return ImageTower(self.model.image, lambda module, x: module(x),
+                          tuple(str(i) for i in range(last_conv, len(layers))))
 
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:

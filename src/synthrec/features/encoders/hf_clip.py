@@ -18,7 +18,7 @@ from PIL import Image
 from ..._io import stable_hash
 from ...errors import ModelLoadError
 from ._common import dtype_of, folder_identity, jsonable, looks_like_path, one_line
-from .base import ImageTextEncoder
+from .base import ImageTextEncoder, ImageTower
 
 log = logging.getLogger(__name__)
 _EXAMPLE = "hf:openai/clip-vit-base-patch32"
@@ -56,6 +56,20 @@ class HFClipEncoder(ImageTextEncoder):
         x = pixels.to(self.device, dtype=self._dtype, non_blocking=True)
         return F.normalize(_embeds(self.model.get_image_features(pixel_values=x)).float(), dim=-1).cpu()
 
+    def image_tower(self) -> ImageTower:
+        vision, projection = getattr(self.model, "vision_model", None), getattr(self.model, "visual_projection", None)
+        layers = getattr(getattr(vision, "encoder", None), "layers", None)
+        if vision is None or projection is None or layers is None:  # SigLIP & co. pool differently
+            return super().image_tower()
+        module = torch.nn.ModuleDict({"vision_model": vision, "visual_projection": projection})
+
+        def forward(m, x):
+            # CLIPModel.get_image_features: the vision model's pooled output through the visual projection.
+            return m["visual_projection"](m["vision_model"](pixel_values=x).pooler_output)
+
+        return ImageTower(module, forward, (f"vision_model.encoder.layers.{len(layers) - 1}",
+                                            "vision_model.post_layernorm", "visual_projection"))
+
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
         out = []
@@ -77,10 +91,7 @@ def load_hf_clip(target: str, *, spec: str, device: torch.device, precision: str
 
     folder = Path(os.path.expanduser(target))
     if target and folder.is_dir():
-        for name, what in (("config.json", "model config"), ("preprocessor_config.json", "image processor")):
-            if not (folder / name).is_file():
-                raise ModelLoadError(f"folder {str(folder)!r} in encoder spec {spec!r} has no {name} ({what})",
-                                     "save the model and its processor into it with save_pretrained")
+        _check_folder_files(folder, spec)
         source, revision, kwargs = str(folder), None, {"local_files_only": True}
         identity = {"folder": folder_identity(folder)}
     elif not target or looks_like_path(target):
@@ -106,6 +117,28 @@ def load_hf_clip(target: str, *, spec: str, device: torch.device, precision: str
     log.info("encoder %s loaded on %s (%s)", spec, device, precision)
     return HFClipEncoder(model, image_processor, tokenizer, encoder_id=spec, identity=identity, device=device,
                          precision=precision)
+
+
+def _check_folder_files(folder: Path, spec: str) -> None:
+    for name, what in (("config.json", "model config"), ("preprocessor_config.json", "image processor")):
+        if not (folder / name).is_file():
+            raise ModelLoadError(f"folder {str(folder)!r} in encoder spec {spec!r} has no {name} ({what})",
+                                 "save the model and its processor into it with save_pretrained")
+
+
+def check_hf_clip(target: str, *, spec: str) -> None:
+    """What :func:`load_hf_clip` would refuse, without loading weights: a folder lacking its files, a missing path,
+    or a hub id that is neither cached (offline) nor on the hub."""
+    folder = Path(os.path.expanduser(target))
+    if target and folder.is_dir():
+        _check_folder_files(folder, spec)
+        return
+    if not target or looks_like_path(target):
+        raise ModelLoadError(f"folder {target!r} in encoder spec {spec!r} does not exist", _FIX)
+    from ..._hub import check_hub_model
+
+    source, _, revision = target.partition("@")
+    check_hub_model(source, ["config.json"], f"encoder {spec}", revision=revision or None)
 
 
 def _hub_commit(repo_id: str, revision: str | None) -> str:

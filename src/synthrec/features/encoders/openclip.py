@@ -18,7 +18,7 @@ from PIL import Image
 from ..._io import stable_hash
 from ...errors import ModelLoadError
 from ._common import file_identity, folder_identity, jsonable, looks_like_path, one_line
-from .base import ImageTextEncoder
+from .base import ImageTextEncoder, ImageTower
 
 log = logging.getLogger(__name__)
 _EXAMPLE = "open_clip:ViT-B-16/openai"
@@ -51,6 +51,17 @@ class OpenClipEncoder(ImageTextEncoder):
         x = pixels.to(self.device, dtype=self._input_dtype, non_blocking=True)
         return F.normalize(self.model.encode_image(x).float(), dim=-1).cpu()
 
+    def image_tower(self) -> ImageTower:
+        visual = self.model.visual
+        if hasattr(visual, "layer4") and hasattr(visual, "attnpool"):  # ModifiedResNet (RN50, ...)
+            last = ("layer4", "attnpool")
+        elif hasattr(visual, "transformer") and hasattr(visual.transformer, "resblocks"):  # VisionTransformer
+            n = len(visual.transformer.resblocks)
+            last = (f"transformer.resblocks.{n - 1}", "ln_post", *(("proj",) if visual.proj is not None else ()))
+        else:
+            return super().image_tower()
+        return ImageTower(visual, lambda module, x: module(x), last)
+
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
         out = []
@@ -71,12 +82,7 @@ def load_open_clip(target: str, *, spec: str, device: torch.device, precision: s
         identity = {"folder": folder_identity(folder)}
         weights_file = None
     else:
-        arch, _, weights = target.partition("/")
-        _check_arch(arch, spec)
-        tags = open_clip.list_pretrained_tags_by_model(arch)
-        if not weights:
-            raise ModelLoadError(f"encoder spec {spec!r} names no weights",
-                                 f"write open_clip:{arch}/<tag> with a tag from {_fmt(tags)}, or a weights file path")
+        arch, weights = _arch_and_weights(target, spec)
         tokenizer_name, model_name = arch, arch
         weights_path = Path(os.path.expanduser(weights))
         if open_clip.is_pretrained_cfg(arch, weights):
@@ -88,13 +94,8 @@ def load_open_clip(target: str, *, spec: str, device: torch.device, precision: s
         elif weights_path.is_file():
             pretrained, quick_gelu, weights_file = str(weights_path), False, weights_path
             identity = {"arch": arch, "weights": file_identity(weights_path)}
-        elif looks_like_path(weights) or weights.endswith((".safetensors", ".bin", ".pt", ".pth")):
-            raise ModelLoadError(f"weights file {weights!r} in encoder spec {spec!r} does not exist",
-                                 "give the path of an existing open_clip state-dict file")
         else:
-            close = difflib.get_close_matches(weights, tags, n=5, cutoff=0.3) or tags
-            raise ModelLoadError(f"open_clip architecture {arch!r} has no pretrained tag {weights!r}",
-                                 f"use one of its tags: {_fmt(close)}, or a path to a weights file")
+            raise _unknown_weights(arch, weights, spec)
         identity["model_cfg"] = open_clip.get_model_config(arch)
     try:
         model = open_clip.create_model(model_name, pretrained=pretrained, precision=precision, device=device,
@@ -110,6 +111,57 @@ def load_open_clip(target: str, *, spec: str, device: torch.device, precision: s
     log.info("encoder %s loaded on %s (%s)", spec, device, precision)
     return OpenClipEncoder(model, _transform_of(model), tokenizer, encoder_id=spec, identity=identity,
                            device=device, precision=precision)
+
+
+def check_open_clip(target: str, *, spec: str) -> None:
+    """What :func:`load_open_clip` would refuse, found without loading weights: an unknown architecture or tag, a
+    missing file or folder, or (offline) a tag whose weights are not in the local cache."""
+    import open_clip
+
+    folder = Path(os.path.expanduser(target))
+    if target and folder.is_dir():
+        _check_folder(folder, spec)
+        return
+    arch, weights = _arch_and_weights(target, spec)
+    if Path(os.path.expanduser(weights)).is_file():
+        return
+    if not open_clip.is_pretrained_cfg(arch, weights):
+        raise _unknown_weights(arch, weights, spec)
+    from ..._hub import check_hub_model, offline
+
+    hub_id = open_clip.get_pretrained_cfg(arch, weights).get("hf_hub", "").strip("/")
+    if hub_id:
+        from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
+
+        check_hub_model(hub_id, [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME], f"the weights of {spec}, hub model")
+    elif offline():
+        raise ModelLoadError(f"encoder {spec!r} downloads its weights from a URL, and offline mode is on",
+                             "run once with network access, or point the spec at a local weights file")
+
+
+def _arch_and_weights(target: str, spec: str) -> tuple[str, str]:
+    import open_clip
+
+    arch, _, weights = target.partition("/")
+    _check_arch(arch, spec)
+    if not weights:
+        raise ModelLoadError(f"encoder spec {spec!r} names no weights",
+                             f"write open_clip:{arch}/<tag> with a tag from "
+                             f"{_fmt(open_clip.list_pretrained_tags_by_model(arch))}, or a weights file path")
+    return arch, weights
+
+
+def _unknown_weights(arch: str, weights: str, spec: str) -> ModelLoadError:
+    """Neither a pretrained tag of ``arch`` nor an existing file."""
+    import open_clip
+
+    if looks_like_path(weights) or weights.endswith((".safetensors", ".bin", ".pt", ".pth")):
+        return ModelLoadError(f"weights file {weights!r} in encoder spec {spec!r} does not exist",
+                              "give the path of an existing open_clip state-dict file")
+    tags = open_clip.list_pretrained_tags_by_model(arch)
+    close = difflib.get_close_matches(weights, tags, n=5, cutoff=0.3) or tags
+    return ModelLoadError(f"open_clip architecture {arch!r} has no pretrained tag {weights!r}",
+                          f"use one of its tags: {_fmt(close)}, or a path to a weights file")
 
 
 def _transform_of(model):
@@ -147,4 +199,4 @@ def _fmt(items) -> str:
     return ", ".join(items) if items else "(none)"
 
 
-__all__ = ["OpenClipEncoder", "load_open_clip"]
+__all__ = ["OpenClipEncoder", "check_open_clip", "load_open_clip"]

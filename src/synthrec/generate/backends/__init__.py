@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from ..._registry import Registry
 from .base import GenerationOutput, Generator
+from .options import options_from_config
 
 BACKENDS: Registry[Callable[..., Generator]] = Registry("generator backend")
 DEFAULT_BACKEND = "diffusers"
@@ -64,6 +65,7 @@ def create_generator_from_config(cfg, **overrides: Any) -> Generator:
               height=cfg.height, width=cfg.width, scheduler=cfg.scheduler)
     # Speed-only options go to the backends that take them; they are opt-in, so the glyph backend never sees them.
     kw.update({k: True for k in ("channels_last", "compile") if getattr(cfg, k, False)})
+    kw.update(options_from_config(cfg))
     kw.update(overrides)
     return create_generator(cfg.generator, **kw)
 

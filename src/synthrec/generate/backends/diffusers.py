@@ -130,8 +130,11 @@ class PipelineGenerator(Generator):
 
     def __init__(self, pipe, *, generator_id: str, device: str, dtype: str, steps: int, guidance_scale: float,
                  height: int | None = None, width: int | None = None, scheduler: str | None = None,
-                 channels_last: bool = False, compile: bool | str = False):
+                 channels_last: bool = False, compile: bool | str = False, negative_prompt: str | None = None,
+                 adapters: Sequence[dict] = (), pipeline_kwargs: dict[str, Any] | None = None):
         import torch
+
+        from .options import check_pipeline_kwargs, load_adapters
 
         if steps <= 0:
             raise ConfigError(f"steps is {steps}", "use at least one denoising step")
@@ -146,6 +149,11 @@ class PipelineGenerator(Generator):
         if scheduler:
             swap_scheduler(pipe, scheduler)
         self._params = _call_params(pipe)
+        if negative_prompt and "negative_prompt" not in self._params:
+            raise ConfigError(f"{type(pipe).__name__} takes no negative prompt", "remove generate.negative_prompt")
+        self.negative_prompt = negative_prompt or None
+        self.pipeline_kwargs = check_pipeline_kwargs(pipe, self._params, pipeline_kwargs or {})
+        self.adapters = load_adapters(pipe, adapters) if adapters else []
         if (height or width) and not {"height", "width"} <= self._params:
             raise ConfigError(f"{type(pipe).__name__} makes images of a fixed size; it takes no height/width",
                               "remove generate.height and generate.width")
@@ -169,7 +177,10 @@ class PipelineGenerator(Generator):
 
         return {"backend": self.backend, "pipeline": type(self.pipe).__name__, "steps": self.steps,
                 "guidance_scale": self.guidance_scale, "height": self.height, "width": self.width,
-                "dtype": self.dtype, "scheduler": scheduler_name, "diffusers_version": diffusers.__version__}
+                "dtype": self.dtype, "scheduler": scheduler_name, "diffusers_version": diffusers.__version__,
+                **({"negative_prompt": self.negative_prompt} if self.negative_prompt else {}),
+                **({"adapters": self.adapters} if self.adapters else {}),
+                **({"pipeline_kwargs": self.pipeline_kwargs} if self.pipeline_kwargs else {})}
 
     def replace(self, *, steps: int | None = None, guidance_scale: float | None = None) -> "PipelineGenerator":
         """The same loaded pipeline at other steps or guidance (a shallow copy: no second copy of the weights)."""
@@ -200,6 +211,9 @@ class PipelineGenerator(Generator):
             kw["guidance_scale"] = self.guidance_scale
         if pass_size and {"height", "width"} <= params:
             kw["height"], kw["width"] = self.height, self.width
+        if self.negative_prompt and "negative_prompt" in params:
+            kw["negative_prompt"] = [self.negative_prompt] * len(prompts)
+        kw.update({k: v for k, v in self.pipeline_kwargs.items() if k in params})
         return kw
 
     def check_inputs(self, prompts: Sequence[str], seeds: Sequence[int]) -> None:

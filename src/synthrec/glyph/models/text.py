@@ -69,3 +69,46 @@ def encode(texts: Sequence[str], batch_size: int = 128) -> torch.Tensor:
                 _memo.clear()
             _memo.update(zip(todo, emb))
         return torch.stack([_memo[t] for t in texts])
+
+
+def encode_with_tokens(texts: Sequence[str], learned: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Like :func:`encode`, with textual-inversion tokens: each key of ``learned`` is a new word of the tokenizer
+    whose input embedding (a 384-d row of MiniLM's word-embedding table) is the given vector.
+
+    Not memoised, and differentiable in ``learned``'s vectors (the textual-inversion trainer's forward pass). The
+    frozen encoder is unchanged: the tokenizer copy knows the new words, and their ids past the vocabulary are swapped
+    for the learned rows before the transformer runs, which is what resizing the table would do without touching it.
+    """
+    tok, model = _load()
+    names = sorted(learned)
+    ext = _extended_tokenizer(tuple(names))
+    enc = ext(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
+    ids = enc["input_ids"]
+    table = model.get_input_embeddings().weight
+    vocab = table.shape[0]
+    embeds = table[ids.clamp(max=vocab - 1)]
+    if names:  # only the learned rows carry gradient; the 30k-row table is never copied
+        extra = torch.stack([learned[n].to(table.device, table.dtype) for n in names])
+        new = (ids >= vocab).unsqueeze(-1)
+        embeds = torch.where(new, extra[(ids - vocab).clamp(min=0, max=len(names) - 1)], embeds)
+    hidden = model(inputs_embeds=embeds, attention_mask=enc["attention_mask"],
+                   token_type_ids=enc.get("token_type_ids")).last_hidden_state
+    mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1).float()
+
+
+@functools.lru_cache(maxsize=32)
+def _extended_tokenizer(new_tokens: tuple[str, ...]):
+    """MiniLM's tokenizer with ``new_tokens`` added after its vocabulary, in order (ids vocab, vocab+1, ...)."""
+    import copy
+
+    tok, _ = _load()
+    ext = copy.deepcopy(tok)
+    added = ext.add_tokens(list(new_tokens))
+    if added != len(new_tokens):
+        from ..errors import ConfigError
+
+        raise ConfigError(f"textual-inversion tokens {list(new_tokens)} clash with MiniLM's vocabulary",
+                          "name learned tokens like <synthrec-NAME>, which the vocabulary does not contain")
+    return ext

@@ -11,21 +11,25 @@
 """
 from __future__ import annotations
 
+from ...labels import fill_template
+
 
 DIGIT_CLASSNAMES: tuple[str, ...] = tuple("0123456789")
 ZERO_SHOT_TEMPLATES: tuple[str, ...] = ("a {c}", "the number {c}", "a picture of a {c}")
 BASIC_PROMPT = "a low-res scan of a handwritten {c}"
 LE_INPUT = "{c}"
+# Put before each LE sentence ("a bold slanted handwritten 7"), as the paper puts its domain before EuroSAT's.
+LE_PREFIX = "a low-res scan of"
 IMAGE_SIZE = 16
 
 
 def basic_prompt(classname: str) -> str:
-    return BASIC_PROMPT.format(c=classname)
+    return fill_template(BASIC_PROMPT, classname)
 
 
 def zero_shot_prompts(classname: str) -> list[str]:
-    return [t.format(c=classname) for t in ZERO_SHOT_TEMPLATES]
+    return [fill_template(t, classname) for t in ZERO_SHOT_TEMPLATES]
 
 
 def le_input(classname: str) -> str:
-    return LE_INPUT.format(c=classname)
+    return fill_template(LE_INPUT, classname)

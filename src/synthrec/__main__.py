@@ -1,0 +1,5 @@
+"""``python -m synthrec``: the same as the ``synthrec`` command."""
+from synthrec.cli.app import main
+
+if __name__ == "__main__":
+    main()
