@@ -152,7 +152,20 @@ class FeatureCache:
             self._seen_files.add(f"{chunk}.parquet")
 
 
-<<<<<<< HEAD
+def _save_safetensors(save_file, tensors, path) -> None:
+    """safetensors reports a full disk as its own SafetensorError; make it the OSError it is (ENOSPC), so
+    ``atomic_path`` turns it into the one-line DiskFullError."""
+    import errno
+    import os
+
+    try:
+        save_file(tensors, str(path))
+    except Exception as exc:
+        if type(exc).__name__ == "SafetensorError" and ("StorageFull" in str(exc) or "code: 28" in str(exc)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+        raise
+
+
 def encode_texts_cached(encoder: ImageTextEncoder, texts: Sequence[str],
                         cache_dir: str | os.PathLike | None) -> torch.Tensor:
     """``encoder.encode_texts(texts)`` through the cache, keyed by (encoder fingerprint, the exact texts).
@@ -179,22 +192,9 @@ def encode_texts_cached(encoder: ImageTextEncoder, texts: Sequence[str],
 
     emb = encoder.encode_texts(texts).detach().to(torch.float32).contiguous()
     with _io.atomic_path(path) as tmp:
-        save_file({"embeddings": emb}, str(tmp), metadata={"texts": json.dumps(texts, ensure_ascii=False)})
+        _save_safetensors(lambda tensors, where: save_file(tensors, where, metadata={"texts": json.dumps(texts)}),
+                          {"embeddings": emb}, tmp)
     return emb
-=======
-def _save_safetensors(save_file, tensors, path) -> None:
-    """safetensors reports a full disk as its own SafetensorError; make it the OSError it is (ENOSPC), so
-    ``atomic_path`` turns it into the one-line DiskFullError."""
-    import errno
-    import os
-
-    try:
-        save_file(tensors, str(path))
-    except Exception as exc:
-        if type(exc).__name__ == "SafetensorError" and ("StorageFull" in str(exc) or "code: 28" in str(exc)):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
-        raise
->>>>>>> main
 
 
 @dataclass
@@ -258,14 +258,11 @@ def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: st
     good_rows = [i for i, s in enumerate(shas) if s not in bad]
     if good_rows:
         good_shas = [shas[i] for i in good_rows]
-<<<<<<< HEAD
-        if cache is not None:
-            cache.get(good_shas, out=out, rows=good_rows)
-        else:
-            out[torch.tensor(good_rows)] = torch.stack([fresh[s] for s in good_shas])
-=======
         try:
-            feats = cache.get(good_shas) if cache is not None else torch.stack([fresh[s] for s in good_shas])
+            if cache is not None:
+                cache.get(good_shas, out=out, rows=good_rows)  # straight into ``out``: no second (N, D) copy
+            else:
+                out[torch.tensor(good_rows)] = torch.stack([fresh[s] for s in good_shas])
         except DamagedCacheError as exc:
             if _retried:
                 raise DataError(f"feature cache file {exc.path} is damaged again right after being rebuilt",
@@ -275,8 +272,6 @@ def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: st
             cache.drop_chunk(exc.chunk)
             return encode_items(encoder, items, cache_dir, batch_size=batch_size, num_workers=num_workers,
                                 on_error=on_error, flush_rows=flush_rows, progress=progress, desc=desc, _retried=True)
-        out[torch.tensor(good_rows)] = feats
->>>>>>> main
     failed = {i: bad[s] for i, s in enumerate(shas) if s in bad}
     return EncodeResult(out, failed, n_encoded=len(todo) - len(bad))
 

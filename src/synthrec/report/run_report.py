@@ -35,8 +35,7 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     h, m = _results_section(metrics, labels)
     html_parts.append(h)
     md_parts.append(m)
-    manifest = _manifest(run_dir)  # read once: the data counts and the sample grids both use it
-    h, m = _data_section(run_dir, manifest, train)
+    h, m = _data_section(run_dir, labels, train)
     html_parts.append(h)
     md_parts.append(m)
     if stage_dir(run_dir, "fewshot").is_dir():
@@ -53,15 +52,11 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
         md_parts.append(m)
     html_parts.append(_filter_histogram(run_dir))
     html_parts.append(_training_curve(train))
-<<<<<<< HEAD
-    html_parts.append(_sample_grids(run_dir, manifest, labels, samples_per_class))
-=======
     from .gallery import exports_section, gallery_section
 
     for h, m in (gallery_section(run_dir, labels, samples_per_class), exports_section(run_dir)):
         html_parts.append(h)
         md_parts.append(m)
->>>>>>> main
     cfg_text = yaml.safe_dump(cfg, sort_keys=False)
     html_parts.append(f"<h2>Configuration</h2><pre>{H.esc(cfg_text)}</pre>")
     md_parts += ["## Configuration", "", "```yaml", cfg_text.rstrip(), "```", ""]
@@ -146,17 +141,14 @@ def _per_class_plot(heads: dict, labels: list[str]) -> str:
     return "<h3>Per class</h3>" + H.img_tag(H.figure_data_uri(fig), "per-class accuracy")
 
 
-def _data_section(run_dir: Path, manifest, train: dict | None) -> tuple[str, str]:
+def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple[str, str]:
     rows = []
     prompts = stage_file(run_dir, "prompts", "prompts")
     if prompts.is_file():
         rows.append(["prompts", _io.read_parquet(prompts).num_rows])
-<<<<<<< HEAD
-=======
     from .gallery import read_manifest_or_none
 
     manifest = read_manifest_or_none(run_dir)
->>>>>>> main
     if manifest is not None:
         rows.append(["generated images", manifest.num_rows])
         blacked = sum(manifest.column("blacked_out").to_pylist())
@@ -204,44 +196,3 @@ def _training_curve(train: dict | None) -> str:
     ax.set_ylabel("training loss")
     ax.set_title("Classifier tuning")
     return "<h2>Training</h2>" + H.img_tag(H.figure_data_uri(fig), "training curve")
-<<<<<<< HEAD
-
-
-def _sample_grids(run_dir: Path, manifest, labels: list[str], per_class: int) -> str:
-    if manifest is None or not labels:
-        return "<h2>Samples</h2><p class=\"note\">No generated images yet.</p>"
-    from ..generate import load_image
-
-    kept = _kept_ids(run_dir)
-    # One pass over the manifest picks every class's first samples, so the cost does not grow as images x classes.
-    picked: dict[int, list[int]] = {cid: [] for cid in range(len(labels))}
-    for i, (cid, image_id) in enumerate(zip(manifest.column("class_id").to_pylist(),
-                                            manifest.column("image_id").to_pylist())):
-        bucket = picked.get(cid)
-        if bucket is not None and len(bucket) < per_class and (kept is None or image_id in kept):
-            bucket.append(i)
-    gen_dir = stage_dir(run_dir, "generate")
-    figures = []
-    for cid, name in enumerate(labels):
-        images = []
-        for r in manifest.take(picked[cid]).to_pylist() if picked[cid] else []:
-            try:
-                images.append(load_image(gen_dir, r))  # the shard's tar index is built once, on the first read
-            except Exception as exc:  # one unreadable sample must not sink the whole report
-                log.warning("report: cannot read %s (%s)", r.get("image_id"), exc)
-        if images:
-            grid = H.image_grid(images, cols=min(per_class, 8), cell=64)
-            figures.append(f"<figure>{H.img_tag(H.png_data_uri(grid), name, pixelated=True)}"
-                           f"<figcaption>{H.esc(name)}</figcaption></figure>")
-    what = "kept by the filter" if kept is not None else "generated"
-    return f"<h2>Samples</h2><p class=\"note\">Up to {per_class} images {what} per class.</p>" \
-           f"<div class=\"grid\">{''.join(figures)}</div>"
-
-
-def _kept_ids(run_dir: Path) -> set[str] | None:
-    sel = stage_file(run_dir, "filter", "selection")
-    if not sel.is_file():
-        return None
-    return set(_io.read_parquet(sel).column("image_id").to_pylist())
-=======
->>>>>>> main

@@ -14,14 +14,9 @@ from typing import Any, Iterable, Sequence
 
 from ..backends.base import Generator
 from ..plan import Shard
-<<<<<<< HEAD
-from ..shards import ShardJob, ShardResult, make_shard, remove_stale_temps
-from ._workers import fewer_workers_message
-from ._progress import image_bar
-=======
 from ..shards import ShardJob, ShardResult, remove_stale_temps
+from ._workers import fewer_workers_message
 from .common import ShardWork, image_bar, set_cpu_threads, start_worker
->>>>>>> main
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +38,11 @@ def run_local(job: ShardJob, shards: ShardWork | Sequence[Shard], *, generator: 
     work = ShardWork.of(shards)
     if not work.num_shards:
         return []
-<<<<<<< HEAD
-    devices = worker_devices(job.generator_kwargs.get("device", "auto"), num_workers)[:len(shards)]
+    devices = worker_devices(job.device, num_workers)[:work.num_shards]
     used = 1 if generator is not None else len(devices)
-    why = fewer_workers_message(num_workers, used, len(shards), passed_generator=generator is not None)
+    why = fewer_workers_message(num_workers, used, work.num_shards, passed_generator=generator is not None)
     if why:
         log.warning(why)
-=======
-    devices = worker_devices(job.device, num_workers)[:work.num_shards]
->>>>>>> main
     if generator is not None or len(devices) <= 1:
         if generator is None:
             generator = job.setup(devices[0] if devices and job.device == "auto" else None)

@@ -13,14 +13,9 @@ from typing import Sequence
 from ...errors import RayUnavailableError
 from ..backends.base import Generator
 from ..plan import Shard
-<<<<<<< HEAD
-from ..shards import ShardJob, ShardResult, make_shard
-from ._workers import fewer_workers_message
-from ._progress import image_bar
-=======
 from ..shards import ShardJob, ShardResult, remove_stale_temps
+from ._workers import fewer_workers_message
 from .common import ShardWork, image_bar, set_cpu_threads, start_worker
->>>>>>> main
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +56,10 @@ def run_ray(job: ShardJob, shards: ShardWork | Sequence[Shard], *, generator: Ge
     if started:
         ray.init()  # joins the cluster named by RAY_ADDRESS, or starts a local one
     gpus = int(ray.cluster_resources().get("GPU", 0))
-<<<<<<< HEAD
-    n = min(num_workers or max(1, gpus), len(shards))
-    why = fewer_workers_message(num_workers, n, len(shards))
+    n = min(num_workers or max(1, gpus), work.num_shards)
+    why = fewer_workers_message(num_workers, n, work.num_shards)
     if why:
         log.warning(why)
-=======
-    n = min(num_workers or max(1, gpus), work.num_shards)
->>>>>>> main
     gpus_each = (gpus / n if gpus < n else 1) if gpus else 0
     # One CPU each, so n CPU actors fit a small cluster; the plan's thread count is set inside the actor.
     actor_cls = ray.remote(num_gpus=gpus_each, num_cpus=0 if gpus else 1)(_ShardActor)
