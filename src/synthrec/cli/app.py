@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
-
 from typing import Optional
 
-from . import check, datasets, demo, export, glyph, init, predict, pretrain, stages, transfer
+import typer
 
+from . import check, datasets, demo, export, glyph, init, predict, pretrain, stages, transfer
 from .common import LOG_LEVELS, set_log_level
 
 # Plain click help: rich's help panels print a type after every option, `<bool>` even for flags.
