@@ -15,10 +15,11 @@ from typing import Any
 import yaml
 
 from . import _io, stages
-from .config import RunConfig, load_config
 from .check import check_run_dir, ensure_ready
+from .config import RunConfig, load_config
 from .context import RunContext
 from .errors import RunFolderError
+from .stages import markers
 
 log = logging.getLogger("synthrec")
 
@@ -42,6 +43,18 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
     if check and only in (None, "generate"):
         generated = stages.is_done(run_dir, "generate", keys["generate"][0])
         ensure_ready(cfg, generation=not generated)
+    from ._lock import folder_lock
+
+    with folder_lock(run_dir):
+        markers.remove_stale_temps(run_dir)  # left by a killed run; safe, the lock is ours
+        # Refuse a changed generation before any stage runs, so a refused config leaves the folder as it was.
+        if only is None or stages.STAGE_NAMES.index(only) >= stages.STAGE_NAMES.index("generate"):
+            markers.check_precious(run_dir, "generate", *keys["generate"], overwrite=overwrite)
+        return _run_stages(ctx, run_dir, keys, overwrite, only)
+
+
+def _run_stages(ctx: RunContext, run_dir: Path, keys: dict, overwrite: bool, only: str | None) -> dict[str, Any]:
+    cfg = ctx.cfg
     config_text = yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
     if not (run_dir / "config.yaml").is_file():  # marks the folder as a run folder from the first stage on
         _io.write_text(run_dir / "config.yaml", config_text)
@@ -66,6 +79,9 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
             continue
         key, settings = keys[stage.name]
         wanted = only is None or stage.name == only or stage.always
+        if stage.name == "generate" and stages.is_done(run_dir, "generate", key) \
+                and not _generation_complete(run_dir):
+            wanted = True  # incomplete: make the missing shards again, then every later stage
         if stages.is_done(run_dir, stage.name, key):
             log.info("%s: up to date, reusing %s", stage.name, stages.stage_dir(run_dir, stage.name))
         elif not wanted:
@@ -81,6 +97,20 @@ def run(cfg: RunConfig | str | Path, *, overwrite: bool = False, only: str | Non
         if stage.name == only:
             _io.write_text(run_dir / "config.yaml", config_text)
     return outputs
+
+
+def _generation_complete(run_dir: Path) -> bool:
+    """Quick check of reused generation against its plan; if it fails, later stages are marked not done."""
+    from .generate.verify import check_generation, plan_from_folder
+
+    folder = stages.stage_dir(run_dir, "generate")
+    check = check_generation(folder, plan_from_folder(folder, stages.stage_file(run_dir, "prompts", "prompts")))
+    if check.ok:
+        return True
+    log.warning("generate: %s is incomplete (%s); generating those shards again and rerunning the later stages",
+                folder, check.summary())
+    markers.forget(run_dir, *stages.STAGE_NAMES[stages.STAGE_NAMES.index("generate"):])
+    return False
 
 
 def run_report(target: str | Path) -> str:
@@ -111,9 +141,12 @@ def fork_run(src_run_dir: str | Path, dst_run_dir: str | Path, stage_names: tupl
         stages.get_stage(name)
         if stages.read_marker(src, name) is None:
             raise RunFolderError(f"stage {name!r} of {str(src)!r} is not finished", "run it before forking")
+        # Never the locks: a hard-linked lock file would make the two run folders lock each other.
+        skip = shutil.ignore_patterns(".synthrec.lock", ".workers.lock", ".*.tmp")
         try:
-            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name), copy_function=os.link)
+            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name), copy_function=os.link,
+                            ignore=skip)
         except OSError:
             shutil.rmtree(stages.stage_dir(dst, name), ignore_errors=True)
-            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name))
+            shutil.copytree(stages.stage_dir(src, name), stages.stage_dir(dst, name), ignore=skip)
     shutil.copy2(src / "config.yaml", dst / "config.yaml")

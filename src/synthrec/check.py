@@ -89,11 +89,17 @@ def _checks(cfg, generation: bool) -> Iterator[tuple[str, Callable[[], None]]]:
 
 def check_run_dir(run_dir: Path) -> None:
     """A new folder, an empty one, or a synthrec run folder, where files can be written."""
+    from ._lock import LOCK_FILE
     from .errors import RunFolderError
 
+    if run_dir.is_symlink() and not run_dir.exists():
+        raise RunFolderError(f"run_dir {str(run_dir)!r} is a symlink to {str(run_dir.readlink())!r}, which does not "
+                             "exist", "create the target folder, or choose another run_dir")
     if run_dir.exists() and not run_dir.is_dir():
         raise RunFolderError(f"run_dir {str(run_dir)!r} is a file", "choose a folder path for run_dir")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").is_file():
+    # The lock file alone is what a run killed before its first write leaves: still a fresh folder.
+    if run_dir.is_dir() and any(p.name != LOCK_FILE for p in run_dir.iterdir()) \
+            and not (run_dir / "config.yaml").is_file():
         raise RunFolderError(f"run_dir {str(run_dir)!r} is not empty and is not a synthrec run folder",
                              "choose a new or empty folder for run_dir")
     _check_writable(run_dir, "run_dir")

@@ -50,6 +50,17 @@ class NoSyntheticDataError(DataError):
     """A few-shot strategy's synthetic set came out empty (e.g. Real Filtering dropped every image)."""
 
 
+class RunFolderBusyError(RunFolderError):
+    """Another live process holds the run folder's lock (or its workers still write there)."""
+
+
+class DamagedCacheError(DataError):
+    """A feature cache file holds values no encoder writes (NaN, infinity): it is rebuilt."""
+
+    def __init__(self, chunk: str, path):
+        super().__init__(f"feature cache file {path} holds NaN or infinite values (damaged)",
+                         "it is deleted and its images are encoded again")
+        self.chunk, self.path = chunk, path
 class CheckpointError(SynthrecError):
     """A pre-training checkpoint is missing, damaged, or made for another model."""
 

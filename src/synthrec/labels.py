@@ -51,11 +51,20 @@ class LabelSpace:
         if not path.is_file():
             raise LabelSpaceError(f"class list file {str(path)!r} does not exist",
                                   "pass an existing text file with one class name per line")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LabelSpaceError(f"class list file {str(path)!r} is not UTF-8 text (byte {exc.start} cannot be "
+                                  "decoded)", "save it as UTF-8") from None
         if path.suffix.lower() in {".yaml", ".yml", ".json"}:
             import yaml
 
-            data = yaml.safe_load(text) or {}
+            from .safe_yaml import load_yaml_bounded
+
+            try:
+                data = load_yaml_bounded(text) or {}
+            except yaml.YAMLError:
+                raise LabelSpaceError(f"{path} is not valid YAML/JSON", "fix its syntax") from None
             if isinstance(data, list):
                 data = {"classes": data}
             if isinstance(data, dict) and "names" in data and "classes" not in data:

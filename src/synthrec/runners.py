@@ -42,6 +42,14 @@ def run_filter(ctx: RunContext, folder: Path) -> dict:
     items = generated_items(stage_dir(ctx.run_dir, "generate"))
     if not items:
         raise DataError("the generate stage produced no images", "check generate.images_per_prompt and the prompts")
+    gen = ctx.cfg.generate
+    if gen.executor == "ray" or (gen.num_workers or 1) > 1:
+        # Millions of images: encode them where they were made, into the feature cache the filter reads next.
+        from .generate.encode_features import fill_feature_cache
+
+        fill_feature_cache(stage_dir(ctx.run_dir, "generate"), ctx.filter_encoder_spec, ctx.feature_cache_dir,
+                         executor=gen.executor, num_workers=gen.num_workers, device=ctx.filter_device,
+                         precision=ctx.cfg.filter.precision, batch_size=ctx.cfg.filter.batch_size)
     result = filter_images(items, ctx.labels.names, ctx.cfg.filter, folder, seed=ctx.cfg.seed,
                            encoder=ctx.filter_encoder(), cache_dir=ctx.feature_cache_dir,
                            templates=[ctx.filter_template])

@@ -62,11 +62,13 @@ def test_save_and_load_round_trip(pipe, tmp_path):
 
 
 # Golden numbers of the shipped pipeline (seed 0): one basic-prompt image per digit, generator seed = digit.
-GOLDEN_MEANS = [0.46, 0.4283, 0.3829, 0.5142, 0.3677, 0.4389, 0.3377, 0.2688, 0.4128, 0.3481]
-GOLDEN_CLIP_TOP1 = [0, 4, 4, 5, 4, 5, 6, 7, 8, 9]  # the shipped mini CLIP's reading of those images (8/10 right)
+# Since issue 10 the pipeline is fine-tuned on many writers, whose scans the CLIP reads less often (69.8 % of 1,000
+# basic-prompt samples, the pipeline's model card; 6 of these 10).
+GOLDEN_MEANS = [0.3796, 0.4214, 0.2826, 0.4649, 0.299, 0.3029, 0.2626, 0.2699, 0.4005, 0.2006]
+GOLDEN_CLIP_TOP1 = [0, 0, 1, 8, 4, 5, 6, 4, 8, 9]  # the shipped mini CLIP's reading of those images
 
 needs_weights = pytest.mark.skipif(not SHIPPED, reason="shipped glyph pipeline not trained yet "
-                                   "(python -m synthrec.glyph.train --only diffusion)")
+                                   "(synthrec glyph train --only diffusion, then --only writers)")
 
 
 @needs_weights
@@ -84,7 +86,7 @@ def test_shipped_pipeline_golden_samples():
         enc = load_glyph_clip()
         pred = (enc.encode_images(images) @ zero_shot_head(enc).T).argmax(1).tolist()
         assert sum(a == b for a, b in zip(pred, GOLDEN_CLIP_TOP1)) >= 9
-        assert sum(a == k for k, a in enumerate(pred)) >= 7
+        assert sum(a == k for k, a in enumerate(pred)) >= 6
 
 
 @needs_weights

@@ -11,10 +11,11 @@ from synthrec.glyph.training import train_all
 @pytest.mark.slow
 def test_quick_training_reproduces_every_artefact(tmp_path):
     train_all(tmp_path, seed=0, quick=True)
-    for part in ("clip", "diffusion", "le", "cards"):
+    for part in ("clip", "diffusion", "writers", "le", "cards"):
         assert (tmp_path / "logs" / f"{part}.log").is_file()
         assert json.loads((tmp_path / "logs" / f"{part}.json").read_text())["quick"] is True
-    assert list((tmp_path / "logs").glob("diffusion_step*.png"))
+    for grid_name in ("diffusion", "writers"):
+        assert list((tmp_path / "logs").glob(f"{grid_name}_step*.png"))
     for name in ("clip", "pipeline", "le"):
         assert (tmp_path / name / "README.md").is_file()
     assert load_glyph_clip(str(tmp_path / "clip")).embed_dim == 256

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
-
 from typing import Optional
 
 import typer
 
-from . import check, datasets, demo, export, glyph, init, predict, pretrain, stages, transfer
+from . import check, datasets, demo, export, glyph, init, predict, pretrain, stages, transfer, verify
 from .common import LOG_LEVELS, set_log_level
 
 # Plain click help: rich's help panels print a type after every option, `<bool>` even for flags.
@@ -23,7 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   rich_markup_mode=None,
                   help="Image classifiers from a label space, trained on synthetic data from text-to-image models.")
 
-COMMAND_MODULES = (init, check, stages, pretrain, transfer, export, predict, demo, datasets, glyph)
+COMMAND_MODULES = (init, check, stages, verify, pretrain, transfer, export, predict, demo, datasets, glyph)
 for _module in COMMAND_MODULES:
     _module.register(app)
 

@@ -2,8 +2,10 @@
 non-zero exit (:func:`friendly_errors`), logging setup, and the options stage commands take."""
 from __future__ import annotations
 
+import errno
 import functools
 import logging
+import os
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -20,6 +22,12 @@ def friendly_errors(fn: Callable) -> Callable:
         except SynthrecError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            line = _os_error_line(exc)
+            if line is None:
+                raise
+            typer.secho(f"error: {line}", fg="red", err=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.secho("interrupted: finished work is kept; run the same command again to resume", fg="yellow",
                         err=True)
@@ -27,6 +35,16 @@ def friendly_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _os_error_line(exc: OSError) -> str | None:
+    """One line for the file-system errors a user can fix (permissions, a read-only or full disk); None for others,
+    which are bugs and keep their traceback."""
+    where = f" {exc.filename!r}" if exc.filename else ""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"cannot write{where} ({os.strerror(exc.errno)}). Make the run folder writable, or choose another "
+                "run_dir")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"disk full while writing{where}. Free some space and run the same command again; finished work is kept"
+    return None
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _global_level: int | None = None  # from `synthrec --quiet` / `--log-level`, set before any command runs
 

@@ -15,7 +15,8 @@ app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The offline
 @friendly_errors
 def train(out: Optional[Path] = typer.Option(None, "--out", help="output folder (default: the package's weights)"),
           seed: int = typer.Option(0, "--seed"),
-          only: Optional[str] = typer.Option(None, "--only", help="one part: clip, diffusion or le"),
+          only: Optional[str] = typer.Option(None, "--only",
+                              help="one part: clip, diffusion, writers (fine-tune on many writers), le or cards"),
           quick: bool = typer.Option(False, "--quick", help="tiny models in seconds (a smoke test)")):
     """Reproduce the shipped glyph-world weights (mini CLIP, diffusion pipeline, LE model) from a seed."""
     setup_logging()

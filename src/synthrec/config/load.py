@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import reprlib
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -9,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ConfigError
+from ..safe_yaml import load_yaml_bounded
 from .schema import PretrainTransferConfig, RunConfig
 
 
@@ -25,7 +27,10 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), d
         if not path.is_file():
             raise ConfigError(f"config file {str(path)!r} does not exist", "check the path")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = load_yaml_bounded(path.read_bytes().decode("utf-8")) or {}
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded)",
+                              "save the config as UTF-8") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
@@ -38,6 +43,10 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), d
         data["labels"] = {"dataset": dataset, **({"domain": labels["domain"]} if labels.get("domain") else {})}
     data = apply_overrides(data, overrides)
     return validate_config(data, source=str(path) if path else "config")
+
+
+_BOUNDED_REPR = reprlib.Repr()
+_BOUNDED_REPR.maxlevel, _BOUNDED_REPR.maxlist, _BOUNDED_REPR.maxstring, _BOUNDED_REPR.maxother = 2, 4, 60, 60
 
 
 def validate_config(data: dict, source: str = "config") -> RunConfig:
@@ -59,7 +68,7 @@ def _explain(exc: ValidationError, source: str) -> tuple[str, str]:
     if kind == "missing":
         return f"{source}: {loc} is required", f"add `{loc}` to the config"
     got = err.get("input")
-    shown = repr(got) if not isinstance(got, dict) else "a mapping"
+    shown = _BOUNDED_REPR.repr(got) if not isinstance(got, dict) else "a mapping"  # never format unbounded input
     if len(shown) > 60:
         shown = shown[:57] + "..."
     return f"{source}: {loc} = {shown} is invalid ({err['msg']})", f"fix {loc}"
@@ -90,7 +99,7 @@ def apply_overrides(data: dict, overrides: Iterable[str]) -> dict:
         if not parts:
             raise ConfigError(f"override {item!r} has an empty key", "write overrides as section.key=value")
         try:
-            value = yaml.safe_load(raw)
+            value = load_yaml_bounded(raw)
         except yaml.YAMLError:
             value = raw
         node = data

@@ -23,7 +23,13 @@ def class_folders(root: Path) -> list[str]:
 def list_images(folder: Path) -> list[str]:
     """Image files under ``folder`` (recursively, like ImageFolder), sorted so that the order is the same anywhere."""
     found = []
+    seen: set[tuple[int, int]] = set()  # (device, inode) of each folder walked: a symlink loop is walked once
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         found.extend(os.path.join(dirpath, f) for f in filenames
                      if not f.startswith(".") and f.lower().endswith(IMG_EXTENSIONS))

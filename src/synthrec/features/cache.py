@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 from .. import _io
-from ..errors import DataError
+from ..errors import DamagedCacheError, DataError
 from .encoders.base import ImageTextEncoder
 
 log = logging.getLogger(__name__)
@@ -117,9 +117,18 @@ class FeatureCache:
             dst.append(i)
             src.append(row)
         for chunk, (dst, src) in by_chunk.items():
-            feats = load_file(str(self.folder / f"{chunk}.safetensors"))["features"]
-            out[torch.tensor(dst)] = feats[torch.tensor(src)]
+            feats = load_file(str(self.folder / f"{chunk}.safetensors"))["features"][torch.tensor(src)]
+            if not torch.isfinite(feats).all():  # an encoder never writes NaN: the file was damaged
+                raise DamagedCacheError(chunk, self.folder / f"{chunk}.safetensors")
+            out[torch.tensor(dst)] = feats
         return out
+
+    def drop_chunk(self, chunk: str) -> None:
+        """Forget a chunk: its index first (the completeness marker), then its tensors."""
+        (self.folder / f"{chunk}.parquet").unlink(missing_ok=True)
+        (self.folder / f"{chunk}.safetensors").unlink(missing_ok=True)
+        self._index = {sha: where for sha, where in self._index.items() if where[0] != chunk}
+        self._seen_files.discard(f"{chunk}.parquet")
 
     def put(self, shas: Sequence[str], feats: torch.Tensor) -> None:
         from safetensors.torch import save_file
@@ -130,11 +139,25 @@ class FeatureCache:
             part, block = list(shas[start:start + CHUNK_ROWS]), feats[start:start + CHUNK_ROWS]
             chunk = "chunk-" + hashlib.sha256("\n".join(part).encode()).hexdigest()[:24]
             with _io.atomic_path(self.folder / f"{chunk}.safetensors") as tmp:
-                save_file({"features": block.detach().to(torch.float32).contiguous()}, str(tmp))
+                _save_safetensors(save_file, {"features": block.detach().to(torch.float32).contiguous()}, tmp)
             _io.write_parquet(self.folder / f"{chunk}.parquet", {"sha256": part, "row": list(range(len(part)))})
             for row, sha in enumerate(part):
                 self._index[sha] = (chunk, row)
             self._seen_files.add(f"{chunk}.parquet")
+
+
+def _save_safetensors(save_file, tensors, path) -> None:
+    """safetensors reports a full disk as its own SafetensorError; make it the OSError it is (ENOSPC), so
+    ``atomic_path`` turns it into the one-line DiskFullError."""
+    import errno
+    import os
+
+    try:
+        save_file(tensors, str(path))
+    except Exception as exc:
+        if type(exc).__name__ == "SafetensorError" and ("StorageFull" in str(exc) or "code: 28" in str(exc)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+        raise
 
 
 @dataclass
@@ -155,7 +178,8 @@ class EncodeResult:
 
 def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: str | os.PathLike | None, *,
                  batch_size: int = 256, num_workers: int | None = None, on_error: str = "raise",
-                 flush_rows: int = CHUNK_ROWS, progress: bool = True, desc: str = "encoding images") -> EncodeResult:
+                 flush_rows: int = CHUNK_ROWS, progress: bool = True, desc: str = "encoding images",
+                 _retried: bool = False) -> EncodeResult:
     """Features of ``items`` through the cache: only images missing from it are decoded and encoded, in batches.
 
     ``on_error="raise"`` stops with a :class:`DataError` naming the first undecodable image; ``"skip"`` logs every
@@ -197,7 +221,17 @@ def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: st
     good_rows = [i for i, s in enumerate(shas) if s not in bad]
     if good_rows:
         good_shas = [shas[i] for i in good_rows]
-        feats = cache.get(good_shas) if cache is not None else torch.stack([fresh[s] for s in good_shas])
+        try:
+            feats = cache.get(good_shas) if cache is not None else torch.stack([fresh[s] for s in good_shas])
+        except DamagedCacheError as exc:
+            if _retried:
+                raise DataError(f"feature cache file {exc.path} is damaged again right after being rebuilt",
+                                f"delete {cache.folder} and check the disk") from None
+            log.warning("feature cache file %s holds NaN or infinite values (damaged); deleting it and encoding its "
+                        "images again", exc.path)
+            cache.drop_chunk(exc.chunk)
+            return encode_items(encoder, items, cache_dir, batch_size=batch_size, num_workers=num_workers,
+                                on_error=on_error, flush_rows=flush_rows, progress=progress, desc=desc, _retried=True)
         out[torch.tensor(good_rows)] = feats
     failed = {i: bad[s] for i, s in enumerate(shas) if s in bad}
     return EncodeResult(out, failed, n_encoded=len(todo) - len(bad))

@@ -57,10 +57,16 @@ def manifest_path(out_dir: str | Path, shard_id: int) -> Path:
     return Path(out_dir) / MANIFEST_DIR / f"{shard_name(shard_id)}.parquet"
 
 
-def write_manifest(out_dir: str | Path, shard_id: int, rows: list[dict[str, Any]]) -> Path:
+def write_manifest(out_dir: str | Path, shard_id: int, rows: list[dict[str, Any]],
+                   tar_path: str | Path | None = None) -> Path:
+    """The shard's done-marker. With ``tar_path``, the tar's size and sha256 go into the Parquet metadata, so a
+    truncated or replaced tar is caught without reading it (see ``verify.py``)."""
     import pyarrow as pa
 
     table = pa.Table.from_pylist(rows, schema=manifest_schema())
+    if tar_path is not None:
+        table = table.replace_schema_metadata({b"synthrec.tar_bytes": str(Path(tar_path).stat().st_size).encode(),
+                                               b"synthrec.tar_sha256": _io.sha256_file(tar_path).encode()})
     path = manifest_path(out_dir, shard_id)
     _io.write_parquet(path, table)
     return path
@@ -106,7 +112,7 @@ def read_manifest(out_dir: str | Path):
         if t.schema.names != schema.names:
             raise DataError(f"manifest {path} has columns {t.schema.names}, expected {schema.names}",
                             "it was made by another synthrec version; generate into a new folder")
-        tables.append(t.cast(schema))
+        tables.append(t.replace_schema_metadata(None).cast(schema))
     if not tables:
         return schema.empty_table()
     return pa.concat_tables(tables)

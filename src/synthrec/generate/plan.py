@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import DataError
 from ..seeds import derive_seed
@@ -125,35 +125,72 @@ def prompts_fingerprint(table) -> str:
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
+class WorkPlan:
+    """Every image of the run, in a fixed order, computed on demand: memory grows with the prompts and one shard.
+
+    Unit ``g`` (0-based, in (class_id, prompt_id, image_index) order) is image ``g % images_per_prompt`` of sorted
+    prompt row ``g // images_per_prompt``; shard ``k`` holds units ``[k * shard_size, (k + 1) * shard_size)``. So a
+    plan of 10**12 images costs no more memory than one of ten.
+    """
+
+    def __init__(self, prompts_table, images_per_prompt: int, run_seed: int, shard_size: int,
+                 guidance: RealGuidance | None = None):
+        if int(images_per_prompt) <= 0:
+            raise DataError(f"images_per_prompt is {images_per_prompt}", "ask for at least one image per prompt")
+        if int(shard_size) <= 0:
+            raise DataError(f"shard_size is {shard_size}", "use a positive number of images per shard")
+        table = load_prompts(prompts_table)
+        self.rows = sorted(zip(table.column("class_id").to_pylist(), table.column("prompt_id").to_pylist(),
+                               table.column("text").to_pylist()))
+        self.images_per_prompt = int(images_per_prompt)
+        self.run_seed = int(run_seed)
+        self.shard_size = int(shard_size)
+        self.guidance = guidance
+        self.class_ids = sorted({int(c) for c, _, _ in self.rows})
+        self._first_row_of_class: dict[int, int] = {}
+        for i, (c, _, _) in enumerate(self.rows):
+            self._first_row_of_class.setdefault(int(c), i)
+        if guidance is not None:
+            empty = [c for c in self.class_ids if not list(guidance.shots.get(c, ()))]
+            if empty:
+                raise DataError(f"class {empty[0]} has no real shots for Real Guidance",
+                                "give at least one real image per class, or generate that class from text alone")
+        self.num_units = len(self.rows) * self.images_per_prompt
+        self.num_shards = -(-self.num_units // self.shard_size)
+
+    def unit(self, g: int) -> WorkUnit:
+        row, index = divmod(int(g), self.images_per_prompt)
+        class_id, prompt_id, text = self.rows[row]
+        seed = derive_seed(self.run_seed, class_id, prompt_id, index)
+        if self.guidance is None:
+            return WorkUnit(int(class_id), int(prompt_id), index, str(text), seed)
+        shots = list(self.guidance.shots[class_id])
+        j = (row - self._first_row_of_class[int(class_id)]) * self.images_per_prompt + index  # n-th of its class
+        shot = str(shots[j % len(shots)])
+        return WorkUnit(int(class_id), int(prompt_id), index, str(text), seed, init_image=shot,
+                        strength=float(self.guidance.strength), source_shot=shot)
+
+    def shard_units(self, shard_id: int) -> int:
+        if not 0 <= shard_id < self.num_shards:
+            raise IndexError(shard_id)
+        return min(self.shard_size, self.num_units - shard_id * self.shard_size)
+
+    def shard(self, shard_id: int) -> Shard:
+        start = shard_id * self.shard_size
+        return Shard(int(shard_id), tuple(self.unit(g) for g in range(start, start + self.shard_units(shard_id))))
+
+    def shards(self, skip: Iterable[int] = ()) -> Iterator[Shard]:
+        """Shards in id order, made one at a time, leaving out the ids in ``skip``."""
+        skip = set(skip)
+        return (self.shard(k) for k in range(self.num_shards) if k not in skip)
+
+
 def plan_work(prompts_table, images_per_prompt: int, run_seed: int,
               guidance: RealGuidance | None = None) -> list[WorkUnit]:
-    """Every image of the run, in a fixed order: (class_id, prompt_id, image_index)."""
-    if int(images_per_prompt) <= 0:
-        raise DataError(f"images_per_prompt is {images_per_prompt}", "ask for at least one image per prompt")
-    table = load_prompts(prompts_table)
-    rows = sorted(zip(table.column("class_id").to_pylist(), table.column("prompt_id").to_pylist(),
-                      table.column("text").to_pylist()))
-    if guidance is not None:
-        wanted = sorted({c for c, _, _ in rows})
-        empty = [c for c in wanted if not list(guidance.shots.get(c, ()))]
-        if empty:
-            raise DataError(f"class {empty[0]} has no real shots for Real Guidance",
-                            "give at least one real image per class, or generate that class from text alone")
-    units: list[WorkUnit] = []
-    per_class: dict[int, int] = {}
-    for class_id, prompt_id, text in rows:
-        for index in range(int(images_per_prompt)):
-            seed = derive_seed(run_seed, class_id, prompt_id, index)
-            if guidance is None:
-                units.append(WorkUnit(int(class_id), int(prompt_id), index, str(text), seed))
-                continue
-            shots = list(guidance.shots[class_id])
-            j = per_class.get(class_id, 0)
-            per_class[class_id] = j + 1
-            shot = str(shots[j % len(shots)])
-            units.append(WorkUnit(int(class_id), int(prompt_id), index, str(text), seed, init_image=shot,
-                                  strength=float(guidance.strength), source_shot=shot))
-    return units
+    """Every image of the run as a list, in a fixed order: (class_id, prompt_id, image_index). Small plans only;
+    :class:`WorkPlan` gives the same units one shard at a time."""
+    plan = WorkPlan(prompts_table, images_per_prompt, run_seed, shard_size=1, guidance=guidance)
+    return [plan.unit(g) for g in range(plan.num_units)]
 
 
 def cut_shards(units: Sequence[WorkUnit], shard_size: int) -> list[Shard]:

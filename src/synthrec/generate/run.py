@@ -5,6 +5,7 @@ shards, load the generator only if something is left to do, then let the executo
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -12,15 +13,18 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .. import _io
+from .._lock import folder_lock, wait_for_orphans
 from ..errors import ConfigError, DataError
 from .backends import parse_spec
 from .backends.options import options_from_config
 from .backends.base import Generator
 from .executors import get_executor
+from .executors.common import ShardWork
 from .manifest import IMAGES_DIR, MANIFEST_DIR, complete_shards, manifest_path
-from .plan import RealGuidance, cut_shards, load_prompts, plan_work, prompts_fingerprint
+from .plan import RealGuidance, WorkPlan, load_prompts, prompts_fingerprint
 from .runfolder import PLAN_FILE, make_plan, prepare_folder
-from .shards import ShardJob
+from .shards import ShardJob, remove_stale_temps
+from .verify import check_generation, drop_damaged
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +168,10 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
     if stop_after_shards is not None and stop_after_shards < 0:
         raise ConfigError(f"stop_after_shards is {stop_after_shards}", "give a count >= 0, or None for all")
     table = load_prompts(prompts)
-    units = plan_work(table, cfg.images_per_prompt, run_seed, guidance=init_images)
-    shards = cut_shards(units, cfg.shard_size)
-    class_ids = [u.class_id for u in units]
-    names = _class_names(table, class_ids, labels, out_dir)
-    folders = _class_folders(class_ids, names) if cfg.format == "imagefolder" else None
+    plan = WorkPlan(table, cfg.images_per_prompt, run_seed, cfg.shard_size, guidance=init_images)
+    names = _class_names(table, plan.class_ids, labels, out_dir)
+    folders = _class_folders(plan.class_ids, names) if cfg.format == "imagefolder" else None
+    class_names = {c: names[c] for c in plan.class_ids} if names else {}
     settings = _plan_settings(cfg, run_seed, table, init_images, folders)
     if generator is not None:
         _check_generator(generator, cfg, settings)
@@ -176,45 +179,85 @@ def generate(prompts, cfg, out_dir: str | Path, run_seed: int = 0, generator: Ge
         from .executors.ray import _import_ray
 
         _import_ray()  # fail before touching the folder
-    prepare_folder(out_dir, make_plan(settings, len(shards), len(units)), overwrite=overwrite)
+    with folder_lock(out_dir):
+        return _generate_locked(plan, table, cfg, out_dir, settings, folders, class_names, generator,
+                                stop_after_shards, progress, overwrite, t0)
 
-    done_before = [i for i in complete_shards(out_dir) if i < len(shards)]
-    todo = [s for s in shards if s.shard_id not in set(done_before)]
+
+def _numerics(cfg, generator: Generator | None) -> dict[str, Any]:
+    """The settings that can change an image's last bits on this machine (see runfolder.py)."""
+    import torch
+
+    from .executors.local import worker_devices
+
+    if generator is not None:
+        on_cpu = str(getattr(generator, "device", "cpu")).startswith("cpu")
+        n = 1
+    elif cfg.executor == "local":
+        devices = worker_devices(cfg.device, cfg.num_workers)
+        on_cpu, n = all(d.startswith("cpu") for d in devices), len(devices)
+    else:
+        on_cpu, n = cfg.device == "cpu", cfg.num_workers or 1
+    # This process's thread budget split between the workers (one worker keeps it whole).
+    threads = max(1, torch.get_num_threads() // n) if on_cpu else None
+    return {"micro_batch": int(cfg.batch_size), "cpu_threads": threads}
+
+
+def _generate_locked(plan: WorkPlan, table, cfg, out_dir: Path, settings, folders, class_names, generator,
+                     stop_after_shards, progress, overwrite, t0) -> GenerateResult:
+    in_force = prepare_folder(out_dir, make_plan(settings, plan.num_shards, plan.num_units, _numerics(cfg, generator)),
+                              overwrite=overwrite)
+    numerics = in_force.get("numerics") or _numerics(cfg, generator)
+    if numerics["micro_batch"] != cfg.batch_size:
+        log.info("generate: %s was started with batch_size %d; generating in batches of %d so that its images do not "
+                 "depend on the batch size", out_dir, numerics["micro_batch"], numerics["micro_batch"])
+
+    dropped = drop_damaged(out_dir, check_generation(out_dir, plan))
+    done_before = [i for i in complete_shards(out_dir) if i < plan.num_shards]
+    done_set = set(done_before)
+    n_todo = plan.num_shards - len(done_before)
     if stop_after_shards is not None:
-        todo = todo[:stop_after_shards]
-    log.info("generate: %d images (%d prompts x %d) in %d shards of up to %d; %d complete, %d to make now",
-             len(units), table.num_rows, cfg.images_per_prompt, len(shards), cfg.shard_size, len(done_before),
-             len(todo))
+        n_todo = min(n_todo, stop_after_shards)
+    todo_ids = itertools.islice((k for k in range(plan.num_shards) if k not in done_set), n_todo)
+    log.info("generate: %d images (%d prompts x %d) in %d shards of up to %d; %d complete, %d to make now%s",
+             plan.num_units, table.num_rows, cfg.images_per_prompt, plan.num_shards, cfg.shard_size,
+             len(done_before), n_todo, f" ({dropped} damaged shards dropped)" if dropped else "")
     log.info("generate: %s -> %s (%s, %s), manifests in %s", cfg.generator, out_dir / IMAGES_DIR, cfg.format,
              cfg.image_format, out_dir / MANIFEST_DIR)
 
     made = []
-    if todo:
+    if n_todo:
+        # Sizes of the shards to make, without building them: all full but possibly the last one.
+        last = plan.num_shards - 1
+        n_images = n_todo * plan.shard_size
+        if last not in done_set and (stop_after_shards is None or n_todo == plan.num_shards - len(done_before)):
+            n_images -= plan.shard_size - plan.shard_units(last)
+        work = ShardWork((plan.shard(k) for k in todo_ids), n_todo, n_images)
         job = ShardJob(out_dir=str(out_dir), generator_spec=cfg.generator,
                        generator_kwargs=dict(device=cfg.device, dtype=cfg.dtype, steps=cfg.steps,
                                              guidance_scale=cfg.guidance_scale, height=cfg.height, width=cfg.width,
                                              scheduler=cfg.scheduler, **options_from_config(cfg)),
-                       batch_size=cfg.batch_size, format=cfg.format, image_format=cfg.image_format,
-                       class_folders=folders or {},
-                       class_names={c: names[c] for c in sorted(set(class_ids))} if names else {})
+                       batch_size=numerics["micro_batch"], format=cfg.format, image_format=cfg.image_format,
+                       class_folders=folders or {}, class_names=class_names, cpu_threads=numerics.get("cpu_threads"))
+        remove_stale_temps(out_dir)  # safe: the folder lock is ours and no orphaned worker is left (checked next)
+        wait_for_orphans(out_dir)
         run = get_executor(cfg.executor)
         try:
-            made = run(job, todo, generator=generator, num_workers=cfg.num_workers, progress=progress)
+            made = run(job, work, generator=generator, num_workers=cfg.num_workers, progress=progress)
         except BaseException:
             n = len(complete_shards(out_dir))
             log.warning("generate: stopped with %d of %d shards complete in %s; run the same command again to "
-                        "resume (finished shards are kept)", n, len(shards), out_dir)
+                        "resume (finished shards are kept)", n, plan.num_shards, out_dir)
             raise
 
-    complete = [i for i in complete_shards(out_dir) if i < len(shards)]
-    sizes = {s.shard_id: len(s.units) for s in shards}
+    complete = [i for i in complete_shards(out_dir) if i < plan.num_shards]
     result = GenerateResult(
-        out_dir=out_dir, num_units=len(units), num_shards=len(shards),
-        num_images=sum(sizes[i] for i in complete), shards_complete=complete,
+        out_dir=out_dir, num_units=plan.num_units, num_shards=plan.num_shards,
+        num_images=sum(plan.shard_units(i) for i in complete), shards_complete=complete,
         shards_made=[r.shard_id for r in made], shards_skipped=done_before, seconds=time.perf_counter() - t0,
         manifests=[manifest_path(out_dir, i) for i in complete], num_images_made=sum(r.num_images for r in made))
     log.info("generate: %d new images in %.1f s (%.2f images/s); %d of %d shards complete", result.num_images_made,
-             result.seconds, result.images_per_second, len(complete), len(shards))
+             result.seconds, result.images_per_second, len(complete), plan.num_shards)
     return result
 
 

@@ -3,8 +3,13 @@
 ``plan.json`` holds the settings that decide which images exist and what they look like (generator, steps, guidance,
 size, dtype, scheduler, prompts, counts, seed, output format) and the shard plan. Re-running with the same plan
 resumes; a different plan in the same folder is refused (it would mix two datasets), unless the caller asks to
-overwrite. Settings that do not change the images (batch size, device, executor, workers) are left out on purpose,
-so a run may resume on other hardware or with another batch size.
+overwrite. Settings that do not change the images (device, executor, workers) are left out on purpose, so a run may
+resume on other hardware.
+
+Two speed settings can change an image's last bits: the batch size (batched matrix products sum in another order)
+and the CPU thread count. The first run records them under ``numerics`` (micro-batch and threads), and every later
+run of the folder, with any executor, batch size or worker count, generates with the recorded ones: the images of
+one folder never depend on how it was resumed.
 """
 from __future__ import annotations
 
@@ -24,9 +29,13 @@ PLAN_FILE = "plan.json"
 PLAN_VERSION = 1
 
 
-def make_plan(settings: dict[str, Any], num_shards: int, num_units: int) -> dict[str, Any]:
-    return {"plan_version": PLAN_VERSION, "config_hash": _io.stable_hash(settings), "num_shards": num_shards,
+def make_plan(settings: dict[str, Any], num_shards: int, num_units: int,
+              numerics: dict[str, Any] | None = None) -> dict[str, Any]:
+    plan = {"plan_version": PLAN_VERSION, "config_hash": _io.stable_hash(settings), "num_shards": num_shards,
             "num_units": num_units, "settings": settings}
+    if numerics is not None:
+        plan["numerics"] = numerics
+    return plan
 
 
 def _first_difference(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, Any, Any] | None:
@@ -41,8 +50,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def prepare_folder(out_dir: str | Path, plan: dict[str, Any], overwrite: bool = False) -> None:
+def prepare_folder(out_dir: str | Path, plan: dict[str, Any], overwrite: bool = False) -> dict[str, Any]:
     """Write ``plan.json`` into a new folder, accept the same plan, refuse another (or wipe it with overwrite).
+    Returns the plan in force: an accepted earlier plan keeps its recorded ``numerics``.
 
     Another plan is refused only when the folder holds complete shards: with none, nothing could be mixed or lost,
     so a run that failed before its first shard (a typo in the model id, say) can be fixed and rerun in place.
@@ -59,7 +69,10 @@ def prepare_folder(out_dir: str | Path, plan: dict[str, Any], overwrite: bool = 
             old = None
         if old is not None and old.get("config_hash") == plan["config_hash"] \
                 and old.get("num_shards") == plan["num_shards"]:
-            return
+            if "numerics" not in old and "numerics" in plan:  # written by an older version: record them now
+                old = {**old, "numerics": plan["numerics"]}
+                _io.write_json(path, old)
+            return old
         if done:
             if old is None:
                 raise RunFolderError(f"{path} is damaged", "generate into a new folder, or pass overwrite=True")
@@ -74,6 +87,7 @@ def prepare_folder(out_dir: str | Path, plan: dict[str, Any], overwrite: bool = 
         raise RunFolderError(f"{out_dir} holds generated shards but no {PLAN_FILE}, so their plan is unknown",
                              "generate into a new folder, or pass overwrite=True to delete them")
     _io.write_json(path, plan)
+    return plan
 
 
 def clear_outputs(out_dir: str | Path) -> None:

@@ -40,6 +40,20 @@ class ShardJob:
     image_format: str = "png"
     class_folders: dict[int, str] = field(default_factory=dict)
     class_names: dict[int, str] = field(default_factory=dict)
+    cpu_threads: int | None = None  # the plan's torch thread count on CPU (it can change an image's last bits)
+
+    # The executor protocol (FeatureJob in encode_features.py is the other job): load once per worker, then run.
+    @property
+    def device(self) -> str:
+        return self.generator_kwargs.get("device", "auto")
+
+    def setup(self, device: str | None = None) -> Generator:
+        from .backends import create_generator
+
+        return create_generator(self.generator_spec, **dict(self.generator_kwargs, device=device or self.device))
+
+    def run(self, generator: Generator, shard: Shard, on_images: Callable[[int], None] | None = None):
+        return make_shard(generator, self, shard, on_images=on_images)
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,15 @@ class _TarSink:
     def close(self) -> None:
         self.writer.close()
 
+    def abort(self) -> None:
+        """After a failed write (a full disk): mark the tar stream closed without flushing it, or its ``__del__``
+        retries the write on a closed file and prints "Exception ignored" after our one-line error."""
+        tar = self.writer.tarstream
+        stream = getattr(tar, "fileobj", None)
+        if stream is not None and hasattr(stream, "closed"):
+            stream.closed = True
+        tar.closed = True
+
 
 def make_shard(generator: Generator, job: ShardJob, shard: Shard,
                on_images: Callable[[int], None] | None = None) -> ShardResult:
@@ -179,19 +202,25 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
             if pending is not None:
                 sink_batch(sink, *pending[:3], [f.result() for f in pending[3]])
 
+    tar_path = None
     if job.format == "webdataset":
+        tar_path = out_dir / tar_rel
         with _io.atomic_path(out_dir / tar_rel) as tmp:
             with open(tmp, "wb") as fh:
                 sink = _TarSink(fh)
-                produce(sink)
-                sink.close()
-                fh.flush()
-                os.fsync(fh.fileno())
+                try:
+                    produce(sink)
+                    sink.close()
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                except BaseException:
+                    sink.abort()
+                    raise
     elif job.format == "imagefolder":
         produce(None)
     else:
         raise ValueError(f"unknown output format {job.format!r}")
-    write_manifest(out_dir, shard.shard_id, rows)
+    write_manifest(out_dir, shard.shard_id, rows, tar_path=tar_path)
     return ShardResult(shard.shard_id, len(rows), time.perf_counter() - t0)
 
 
@@ -205,3 +234,6 @@ def remove_stale_temps(out_dir: str | Path, shard_id: int | None = None) -> None
         if folder.is_dir():
             for p in folder.glob(f".{stem}.{suffix}.*.tmp"):
                 p.unlink(missing_ok=True)
+    if shard_id is None:  # ImageFolder: a killed run's half-written images, one class folder down
+        for p in [*(Path(out_dir) / IMAGES_DIR).glob("*/.*.tmp"), *Path(out_dir).glob(".*.tmp")]:
+            p.unlink(missing_ok=True)

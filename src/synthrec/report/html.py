@@ -1,6 +1,8 @@
 """Building blocks of a self-contained report: figures and images embedded as data URIs, no CDN, no scripts."""
 from __future__ import annotations
 
+import re
+
 import base64
 import html
 import io
@@ -51,9 +53,18 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def md_esc(value: object) -> str:
+    """Text as literal Markdown: class names such as ``a|b`` or ``<img src=x>`` must not become table cells or HTML."""
+    text = " ".join(str(value).split())  # a newline would end the table row
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
 def md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    lines = ["| " + " | ".join(md_esc(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(md_esc(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     train = _read_json(stage_file(run_dir, "train", "log"))
 
     html_parts = [f"<h1>{H.esc(title)}</h1>", f'<p class="note">Run folder: {H.esc(run_dir.resolve())}</p>']
-    md_parts = [f"# {title}", "", f"Run folder: `{run_dir.resolve()}`", ""]
+    md_parts = [f"# {H.md_esc(title)}", "", f"Run folder: {H.md_esc(run_dir.resolve())}", ""]
 
     h, m = _results_section(metrics, labels)
     html_parts.append(h)
@@ -98,7 +98,7 @@ def _results_section(metrics: dict | None, labels: list[str]) -> tuple[str, str]
     html = ("<h2>Results</h2><p>The zero-shot CLIP head (baseline) against the head tuned on synthetic images, on "
             f"the real test set {H.esc(src)}. The tuned head is the final-epoch model, never one chosen on the test "
             "set.</p>" + H.table(headers, rows) + _per_class_plot(heads, labels))
-    md = f"## Results\n\nTest set: {src}\n\n" + H.md_table(headers, rows) + "\n"
+    md = f"## Results\n\nTest set: {H.md_esc(src)}\n\n" + H.md_table(headers, rows) + "\n"
     per = _per_class_rows(heads, labels)
     if per:
         md += "\n### Per class top-1 (%)\n\n" + H.md_table(["class", *heads], per) + "\n"

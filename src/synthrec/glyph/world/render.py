@@ -16,7 +16,7 @@ import functools
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -204,22 +204,28 @@ def _affine(rot_deg: float, shear: float, sx: float, sy: float) -> np.ndarray:
     return rot @ sh @ np.diag([sx, sy])
 
 
-def _draw_pen(ch: str, st: "_Sample", rng: np.random.Generator) -> np.ndarray:
-    variants = _PEN[ch]
-    strokes = variants[int(rng.integers(len(variants)))]
-    m = _affine(st.rotation, st.shear, st.aspect, 1.0)
+def _place_strokes(strokes, m: np.ndarray, jitter: float, height: float, rng: np.random.Generator
+                   ) -> tuple[list[np.ndarray], float, np.ndarray]:
+    """Jitter each stroke's control points, smooth the curved ones, apply ``m``; the scale that makes the glyph
+    ``height`` px tall (and no wider than the canvas) and the glyph's centre."""
     drawn = []
     for kind, pts in strokes:
         p = np.array(pts, dtype=np.float64)
-        p = p + rng.normal(0, 0.045 * st.wobble, p.shape)
+        p = p + rng.normal(0, jitter, p.shape)
         if kind == "s":
             p = _chaikin(p, 3)
         drawn.append(p @ m.T)
     allp = np.concatenate(drawn)
     lo, hi = allp.min(0), allp.max(0)
     ext = np.maximum(hi - lo, 1e-6)
-    s = min(st.height / ext[1], (CANVAS - 2) / ext[0])
-    c = (lo + hi) / 2
+    return drawn, min(height / ext[1], (CANVAS - 2) / ext[0]), (lo + hi) / 2
+
+
+def _draw_pen(ch: str, st: "_Sample", rng: np.random.Generator) -> np.ndarray:
+    variants = _PEN[ch]
+    strokes = variants[int(rng.integers(len(variants)))]
+    m = _affine(st.rotation, st.shear, st.aspect, 1.0)
+    drawn, s, c = _place_strokes(strokes, m, 0.045 * st.wobble, st.height, rng)
     shift = rng.normal(0, st.shift_px, 2)
     # Supersample x2 so thin strokes still anti-alias when brought down to 32 px.
     ss = 2
@@ -271,9 +277,9 @@ def _elastic(arr: np.ndarray, amount: float, rng: np.random.Generator) -> np.nda
     return map_coordinates(arr, [yy + d[0], xx + d[1]], order=1, mode="constant")
 
 
-def scan_8x8(arr32: np.ndarray) -> np.ndarray:
+def scan_8x8(arr32: np.ndarray, threshold: float = 128) -> np.ndarray:
     """optdigits' preprocessing: binarise 32x32, count ink in 4x4 blocks -> 8x8 with 17 levels, scaled to 0..255."""
-    binary = (arr32 >= 128).astype(np.int32)
+    binary = (arr32 >= threshold).astype(np.int32)
     counts = binary.reshape(8, 4, 8, 4).sum(axis=(1, 3))
     return np.round(counts * (255.0 / 16.0)).astype(np.uint8)
 
@@ -285,6 +291,150 @@ def to_size(im: Image.Image, size: int) -> Image.Image:
         return im
     resample = Image.BOX if im.size[0] > size else Image.BILINEAR
     return im.resize((size, size), resample)
+
+
+# ---------------------------------------------------------------- many writers
+# The generator's handwriting (docs/glyph.md, "Many writers"): every image is written by its own randomly drawn
+# writer, so that what a head learns from generated images is handwriting, not one data set's writers. Each choice
+# below is a way real writers, pens and scanners differ, with ranges wide enough to cover them: glyph variants
+# (crossed / plain 7, open / closed 4, flagged / serif / stick 1, looped 2 and 3, stacked-circle 8, ...), stroke
+# order (where a loop starts, so where it gaps or overshoots), care (how far the skeleton wanders), slant (most
+# writers lean right, some left), size and position in the frame, aspect, pen width and pressure (strokes that
+# swell and taper), elastic wobble, and the scanner's binarisation threshold and ink bleed. None of the ranges was
+# fitted to load_digits; the shape of every glyph is a plain textbook form.
+_WRITER_EXTRA: dict[str, list[list[tuple[str, list[tuple[float, float]]]]]] = {
+    "0": [[("s", [(0.62, 0.04), (0.35, 0.0), (0.15, 0.3), (0.18, 0.75), (0.45, 1.0), (0.78, 0.8), (0.85, 0.35),
+                  (0.7, 0.05), (0.45, 0.02)])],                                   # written from the top right, overlaps
+          [("s", [(0.5, 0.0), (0.25, 0.12), (0.2, 0.5), (0.3, 0.9), (0.5, 1.0), (0.7, 0.9), (0.8, 0.5),
+                  (0.75, 0.12), (0.5, 0.0)])]],                                   # narrow, symmetric
+    "1": [[("l", [(0.45, 0.0), (0.5, 1.0)])],                                     # a plain stick
+          [("l", [(0.35, 0.18), (0.58, 0.0), (0.58, 1.0)]), ("l", [(0.35, 1.0), (0.8, 1.0)])]],  # flag and base
+    "2": [[("s", [(0.15, 0.22), (0.4, 0.0), (0.75, 0.08), (0.72, 0.4), (0.3, 0.85), (0.18, 0.98), (0.3, 0.85)]),
+           ("l", [(0.2, 0.95), (0.9, 0.95)])],                                    # sharp corner, base drawn apart
+          [("s", [(0.2, 0.25), (0.45, 0.0), (0.78, 0.15), (0.65, 0.5), (0.25, 0.9), (0.15, 0.8), (0.3, 0.75),
+                  (0.45, 0.95), (0.9, 0.98)])]],                                  # a loop at the bottom
+    "3": [[("s", [(0.2, 0.1), (0.5, 0.0), (0.78, 0.18), (0.6, 0.42), (0.4, 0.48), (0.3, 0.42), (0.45, 0.48),
+                  (0.8, 0.65), (0.78, 0.9), (0.45, 1.0), (0.15, 0.85)])],         # a small loop in the middle
+          [("s", [(0.2, 0.1), (0.5, 0.0), (0.75, 0.2), (0.45, 0.48)]),
+           ("s", [(0.45, 0.48), (0.82, 0.7), (0.7, 0.95), (0.4, 1.0), (0.15, 0.85)])]],   # two arcs
+    "4": [[("l", [(0.4, 0.0), (0.1, 0.65), (0.9, 0.65)]), ("l", [(0.7, 0.3), (0.65, 1.0)])],  # open, short stem top
+          [("l", [(0.6, 0.0), (0.12, 0.62), (0.88, 0.62)]), ("l", [(0.62, 0.0), (0.62, 1.0)])],  # closed, two strokes
+          [("l", [(0.2, 0.0), (0.2, 0.55), (0.85, 0.55)]), ("l", [(0.75, 0.0), (0.75, 1.0)])]],   # open, upright
+    "5": [[("l", [(0.3, 0.0), (0.25, 0.45)]),
+           ("s", [(0.25, 0.45), (0.6, 0.4), (0.82, 0.62), (0.75, 0.9), (0.45, 1.0), (0.15, 0.88)]),
+           ("l", [(0.3, 0.02), (0.85, 0.0)])],                                    # stem and belly first, flag last
+          [("s", [(0.85, 0.0), (0.3, 0.02), (0.22, 0.42), (0.5, 0.35), (0.82, 0.5), (0.82, 0.85), (0.5, 1.0),
+                  (0.2, 0.92)])]],                                                # one stroke
+    "6": [[("l", [(0.7, 0.0), (0.25, 0.65)]),
+           ("s", [(0.25, 0.65), (0.28, 0.92), (0.5, 1.0), (0.75, 0.88), (0.75, 0.62), (0.5, 0.5), (0.28, 0.6)])],
+          [("s", [(0.8, 0.1), (0.5, 0.0), (0.25, 0.3), (0.2, 0.7), (0.4, 1.0), (0.75, 0.95), (0.82, 0.6),
+                  (0.55, 0.38), (0.3, 0.45), (0.2, 0.65)])]],                     # a big loop
+    "7": [[("s", [(0.1, 0.02), (0.5, 0.0), (0.9, 0.02), (0.65, 0.4), (0.5, 0.75), (0.45, 1.0)])],  # curved stem
+          [("l", [(0.1, 0.18), (0.12, 0.0), (0.9, 0.0), (0.45, 1.0)]), ("l", [(0.3, 0.5), (0.8, 0.5)])],
+          [("l", [(0.15, 0.0), (0.9, 0.0), (0.55, 0.5), (0.5, 1.0)])]],
+    "8": [[("s", [(0.5, 0.0), (0.25, 0.12), (0.28, 0.38), (0.5, 0.45), (0.72, 0.38), (0.75, 0.12), (0.5, 0.0)]),
+           ("s", [(0.5, 0.45), (0.2, 0.6), (0.2, 0.92), (0.5, 1.0), (0.8, 0.92), (0.8, 0.6), (0.5, 0.45)])],
+          [("s", [(0.75, 0.1), (0.5, 0.0), (0.25, 0.12), (0.3, 0.35), (0.7, 0.62), (0.75, 0.9), (0.5, 1.0),
+                  (0.25, 0.9), (0.3, 0.62), (0.7, 0.35), (0.78, 0.15)])]],        # S and back
+    "9": [[("s", [(0.75, 0.15), (0.5, 0.0), (0.25, 0.15), (0.28, 0.42), (0.55, 0.48), (0.75, 0.3), (0.75, 0.15)]),
+           ("l", [(0.75, 0.2), (0.5, 1.0)])],                                     # slanted straight tail
+          [("s", [(0.8, 0.2), (0.55, 0.0), (0.25, 0.1), (0.22, 0.38), (0.5, 0.5), (0.8, 0.3), (0.82, 0.7),
+                  (0.7, 1.0), (0.45, 0.95)])]],                                   # curled tail
+}
+WRITER_VARIANTS = {ch: _PEN[ch] + _WRITER_EXTRA.get(ch, []) for ch in _PEN}
+
+
+@dataclass(frozen=True)
+class Writer:
+    """One writer with one pen on one scanner. Lengths in pixels of the 32x32 canvas."""
+
+    variant: int
+    care: float          # skeleton jitter, in glyph-box units
+    slant: float         # shear; > 0 leans right
+    rotation: float      # degrees
+    aspect: float        # width / height
+    height: float
+    shift: tuple[float, float]
+    pen_width: float
+    pressure: float      # 0: a ball-point's even line; 0.6: a nib that swells and tapers
+    elastic: float
+    threshold: float     # the scanner's binarisation level, 0..255 (scan path)
+    bleed: float         # ink spread before binarisation (Gaussian sigma, px)
+
+
+# How writers, pens and scanners vary (uniform ranges unless said otherwise). "framed": the share of scans whose
+# preprocessing scales the digit to the frame's height (as NIST's forms software did for optdigits); the others
+# keep the writer's own size and place in the box (as a plain crop of a form would).
+WRITER_RANGES = dict(care=(0.01, 0.07), slant_mean_sd=(0.1, 0.2), slant_clip=(-0.35, 0.55), rotation_sd=6.0,
+                     log_aspect=(-0.55, 0.15), height=(16.0, 30.0), framed=0.5, framed_height=(27.0, 31.0),
+                     pen_width=(1.5, 7.0), pressure=(0.0, 0.6), elastic_share=0.6, elastic=(0.0, 2.0),
+                     threshold=(64.0, 170.0), bleed=(0.0, 1.0))
+
+
+def sample_writer(ch: str, rng: np.random.Generator, scan: bool = False) -> Writer:
+    r = WRITER_RANGES
+    variants = WRITER_VARIANTS[ch]
+    variant = int(rng.integers(len(variants)))
+    framed = scan and rng.random() < r["framed"]
+    height = float(rng.uniform(*(r["framed_height"] if framed else r["height"])))
+    loose = 1.0 + (30 - height) / 8  # a small digit wanders more in its box
+    return Writer(
+        variant=variant,
+        care=float(rng.uniform(*r["care"])),
+        slant=float(np.clip(rng.normal(*r["slant_mean_sd"]), *r["slant_clip"])),
+        rotation=float(rng.normal(0, r["rotation_sd"])),
+        aspect=float(np.exp(rng.uniform(*r["log_aspect"]))),
+        height=height,
+        shift=(float(rng.normal(0, loose)), float(rng.normal(0, loose))),
+        pen_width=float(np.exp(rng.uniform(*np.log(r["pen_width"])))),
+        pressure=float(rng.uniform(*r["pressure"])),
+        elastic=float(rng.uniform(*r["elastic"])) if rng.random() < r["elastic_share"] else 0.0,
+        threshold=float(rng.uniform(*r["threshold"])),
+        bleed=float(rng.uniform(*r["bleed"])),
+    )
+
+
+def _densify(p: np.ndarray, step: float) -> np.ndarray:
+    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if s[-1] <= 0:
+        return p[:1]
+    t = np.linspace(0, s[-1], max(2, int(s[-1] / step) + 1))
+    return np.stack([np.interp(t, s, p[:, 0]), np.interp(t, s, p[:, 1])], axis=1)
+
+
+def _draw_writer(ch: str, w: Writer, rng: np.random.Generator) -> np.ndarray:
+    """The glyph as this writer's pen draws it: float 32x32 ink in 0..255."""
+    strokes = WRITER_VARIANTS[ch][w.variant]
+    m = _affine(w.rotation, w.slant, w.aspect, 1.0)
+    drawn, s, c = _place_strokes(strokes, m, w.care, w.height, rng)
+    ss = 2  # supersampled, so thin and tapering strokes anti-alias
+    im = Image.new("L", (CANVAS * ss, CANVAS * ss))
+    dr = ImageDraw.Draw(im)
+    for p in drawn:
+        q = _densify(((p - c) * s + CANVAS / 2 + np.array(w.shift)) * ss, 0.5)
+        u = np.linspace(0, 1, len(q))
+        # pressure: the line swells along the stroke and tapers at its ends
+        phase = rng.uniform(0, 2 * np.pi)
+        profile = 1 - w.pressure * (0.5 + 0.5 * np.sin(2 * np.pi * u + phase)) * 0.6
+        profile *= 1 - w.pressure * np.exp(-np.minimum(u, 1 - u) * 12)
+        radius = np.maximum(0.5, w.pen_width * ss / 2 * profile)
+        for (x, y), r in zip(q, radius):
+            dr.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    arr = np.asarray(im.resize((CANVAS, CANVAS), Image.BOX), dtype=np.float32)
+    if w.elastic:
+        arr = _elastic(arr, w.elastic, rng)
+    return arr
+
+
+def scan_writer(arr32: np.ndarray, w: Writer) -> np.ndarray:
+    """:func:`scan_8x8` with this scanner's ink bleed and binarisation threshold."""
+    if w.bleed > 0.05:
+        from scipy.ndimage import gaussian_filter
+
+        arr32 = gaussian_filter(arr32, w.bleed)
+        arr32 = arr32 * (255.0 / max(1.0, float(arr32.max())))
+    return scan_8x8(arr32, w.threshold)
 
 
 # ---------------------------------------------------------------- styles
@@ -301,6 +451,7 @@ class StyleMix:
     bold: float = 0.2            # thicker strokes
     thin: float = 0.1            # thinner strokes
     small: float = 0.15          # drawn small in the frame
+    writers: bool = False        # handwriting from many sampled writers (sample_writer) instead of the one pen model
     font_kinds: tuple[str, ...] | None = None   # restrict fonts (e.g. ("handwriting", "script"))
 
 
@@ -309,6 +460,11 @@ STYLE_MIXES: dict[str, StyleMix] = {
     "generator": StyleMix(pen=0.35, scan=0.35),
     # The domain of the real task: low-res scans of handwriting.
     "domain": StyleMix(pen=1.0, scan=1.0, elastic=0.3, blur=0.0, rotate=0.15, slant=0.4, small=0.0),
+    # The generator's fine-tune since issue 10: handwriting from many writers, scans and handwriting more often.
+    "writers": StyleMix(pen=0.6, scan=0.5, writers=True),
+    # The real task's domain written by many writers: what the design checks use (docs/glyph.md, "Many writers").
+    "domain-writers": StyleMix(pen=1.0, scan=1.0, elastic=0.3, blur=0.0, rotate=0.15, slant=0.4, small=0.0,
+                               writers=True),
     # Clean fonts only, for sample grids and tests.
     "typeset": StyleMix(pen=0.0, scan=0.0, elastic=0.0, blur=0.0, rotate=0.0, slant=0.0, bold=0.0, thin=0.0,
                         small=0.0),
@@ -332,6 +488,7 @@ class _Sample:
     height: float = 26.0
     shift_px: float = 0.8
     shift: tuple[float, float] = (0.0, 0.0)
+    writer: "Writer | None" = None
     tags: list[str] = field(default_factory=list)
 
 
@@ -381,12 +538,24 @@ def _sample_style(ch: str, mix: StyleMix, fonts: Sequence[FontInfo], font_idx: S
         st.tags.append("blurry")
     st.wobble = float(rng.uniform(0.6, 1.4))
     st.shift = (float(rng.normal(0, st.shift_px)), float(rng.normal(0, st.shift_px)))
+    if mix.writers and st.source == "pen":
+        _take_writer(st, sample_writer(ch, rng, scan=st.scan))
     return st
+
+
+def _take_writer(st: _Sample, w: Writer) -> None:
+    """The writer decides the look; the caption's style words follow what it drew."""
+    st.writer, st.rotation, st.shear, st.height, st.blur, st.elastic = w, w.rotation, w.slant, w.height, 0.0, 0.0
+    st.tags = [t for t, on in (("bold", w.pen_width > 4.5), ("thin", w.pen_width < 2.2),
+                               ("small", not st.scan and w.height < 20), ("wobbly", w.elastic > 1.2 or w.care > 0.05),
+                               ("slanted", abs(w.slant) > 0.25), ("rotated", abs(w.rotation) > 10)) if on]
 
 
 def _meta(st: _Sample, fonts: Sequence[FontInfo]) -> dict:
     meta = {"char": st.char, "source": st.source, "scan": st.scan, "tags": list(st.tags),
             "rotation": round(st.rotation, 2), "shear": round(st.shear, 3), "height": round(st.height, 1)}
+    if st.writer is not None:
+        meta["writer"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(st.writer).items()}
     if st.source == "font":
         f = fonts[st.font]
         meta.update(font=f.family, font_style=f.style, font_kind=f.kind, font_bold=f.bold, font_italic=f.italic)
@@ -447,12 +616,15 @@ def render_glyphs(chars: Sequence[str], seed: int, styles: StyleMix | str | None
             while arr is None and tries < len(fonts):  # this font lacks the glyph: take the next one
                 st.font = (st.font + 1) % len(fonts)
                 arr, tries = _draw_font(ch, st, fonts), tries + 1
+        elif st.writer is not None:
+            arr = _draw_writer(ch, st.writer, rng)
         else:
             arr = _draw_pen(ch, st, rng)
         if st.elastic:
             arr = _elastic(arr, st.elastic, rng)
         if st.scan:
-            im = to_size(Image.fromarray(scan_8x8(arr)), size)
+            scanned = scan_8x8(arr) if st.writer is None else scan_writer(arr, st.writer)
+            im = to_size(Image.fromarray(scanned), size)
         else:
             im = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
             if st.blur:

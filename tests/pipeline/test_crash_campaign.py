@@ -1,0 +1,121 @@
+"""Issue 13, item 11: kill -9 a generation and a whole `synthrec run` at 20 random moments each, resume each time,
+and compare the final folder with an uninterrupted run's, byte for byte.
+
+Slow (minutes): run with ``pytest -m slow tests/pipeline/test_crash_campaign.py -s`` to see the counts.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+KILLS = 20
+# Files that may differ between two correct runs: timestamps in stage markers, the training's timings (train.json;
+# the head itself is compared), the absolute paths in the report and the config copy, lock owner info.
+VOLATILE = ("stage.json", "stage.pending.json", "train.json", "config.yaml", ".synthrec.lock", ".workers.lock")
+
+
+def _outputs(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name not in VOLATILE and "report" not in p.relative_to(root).parts}
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+
+
+def _campaign(make_cmd, root: Path, reference: dict[str, bytes], duration: float, seed: int) -> dict[str, int]:
+    """Kill -9 ``make_cmd(folder, attempt)`` at random moments until KILLS kills have landed while it was working;
+    whenever an attempt finishes first, check that folder against the reference and go on in a fresh one."""
+    rng = random.Random(seed)
+    counts = {"kills": 0, "attempts": 0, "finished_before_kill": 0, "folders_checked": 0}
+
+    def check(folder: Path) -> None:
+        got = _outputs(folder)
+        assert sorted(got) == sorted(reference), f"{folder}: files differ"
+        assert [k for k in reference if reference[k] != got[k]] == [], f"{folder}: contents differ"
+        assert not list(folder.rglob("*.tmp")), f"{folder}: temporary files left"
+        counts["folders_checked"] += 1
+
+    folder = root / "0"
+    while counts["kills"] < KILLS:
+        counts["attempts"] += 1
+        # A new session: its workers are not killed with it, they must notice the parent's death by themselves.
+        proc = subprocess.Popen(make_cmd(folder, counts["attempts"]), env=_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            proc.wait(timeout=rng.uniform(0.2, duration))
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            proc.stderr.close()
+            counts["kills"] += 1
+            continue
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        assert proc.returncode == 0, err[-3000:]
+        counts["finished_before_kill"] += 1
+        check(folder)
+        folder = root / str(counts["folders_checked"])
+    _finish(make_cmd(folder, 0))
+    check(folder)
+    return counts
+
+
+def _finish(cmd: list[str]) -> None:
+    res = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_kill_9_generation_20_times_then_resume(tmp_path, tiny_models):
+    script = tmp_path / "gen.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        import pyarrow as pa
+        from synthrec.config.schema import GenerateConfig
+        from synthrec.generate import generate
+        prompts = pa.table({{"class_id": [0, 0, 1, 2], "prompt_id": [1, 2, 3, 4],
+                             "text": ["a cat", "a small cat", "a dog", "a bird"]}})
+        cfg = GenerateConfig(generator={tiny_models['sd']!r}, images_per_prompt=6, steps=2, guidance_scale=3.0,
+                             height=32, width=32, shard_size=3, batch_size=3, device="cpu",
+                             num_workers=int(sys.argv[2]))
+        if __name__ == "__main__":
+            generate(prompts, cfg, sys.argv[1], run_seed=5, progress=False)
+    """))
+    t0 = time.perf_counter()
+    _finish([sys.executable, str(script), str(tmp_path / "reference"), "1"])
+    duration = time.perf_counter() - t0
+    reference = _outputs(tmp_path / "reference")
+    # Attempts alternate one and two workers: a resume must not depend on how the earlier attempt ran.
+    counts = _campaign(lambda folder, i: [sys.executable, str(script), str(folder), str(1 + i % 2)],
+                       tmp_path / "crashed", reference, duration, seed=13)
+    print(f"\ngeneration crash campaign: {counts}; uninterrupted run {duration:.1f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_kill_9_whole_run_20_times_then_resume(tmp_path, write_config):
+    cli = [sys.executable, "-m", "synthrec.cli.app", "run"]
+    t0 = time.perf_counter()
+    _finish(cli + [str(write_config(tmp_path / "reference.yaml", tmp_path / "reference"))])
+    duration = time.perf_counter() - t0
+    reference = _outputs(tmp_path / "reference")
+
+    def command(folder: Path, attempt: int) -> list[str]:
+        cfg = tmp_path / f"{folder.name}.yaml"
+        if not cfg.exists():
+            write_config(cfg, folder)
+        return cli + [str(cfg)]
+
+    counts = _campaign(command, tmp_path / "crashed", reference, duration, seed=11)
+    print(f"\nrun crash campaign: {counts}; uninterrupted run {duration:.1f} s")
