@@ -15,7 +15,6 @@ from typing import Optional
 import typer
 
 from . import check, datasets, demo, export, glyph, init, predict, pretrain, stages, transfer, verify
-
 from .common import LOG_LEVELS, set_log_level
 
 # Plain click help: rich's help panels print a type after every option, `<bool>` even for flags.

@@ -65,7 +65,7 @@ def read_run_images(run_dir: str | Path, selection: Selection = "filtered") -> R
     from .. import _io
     from ..generate import read_manifest
     from ..labels import LabelSpace
-    from ..stages import read_marker, stage_file
+    from ..stages import read_marker, stage_dir, stage_file
 
     run_dir = Path(run_dir)
     if selection not in SELECTIONS:
