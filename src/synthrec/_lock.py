@@ -125,9 +125,13 @@ def wait_for_orphans(folder: str | os.PathLike, timeout: float = 15.0) -> None:
         os.close(fd)
 
 
-def exit_with_parent(poll_seconds: float = 0.5) -> None:
-    """Called in a worker process: exit at once when the process that started it is gone (kill -9 included)."""
-    parent = os.getppid()
+def exit_with_parent(parent: int | None = None, poll_seconds: float = 0.5) -> None:
+    """Called in a worker process: exit at once when the process that started it (pid ``parent``) is gone, kill -9
+    included. Pass the pid the parent saw itself: a parent killed while the worker was still importing has already
+    made the worker an orphan, and ``os.getppid()`` would then name the init process."""
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while True:

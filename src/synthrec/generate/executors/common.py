@@ -37,9 +37,10 @@ def set_cpu_threads(threads: int | None, device: str) -> None:
         torch.set_num_threads(int(threads))
 
 
-def start_worker(out_dir: str) -> None:
-    """In a worker process: die with the parent, and show a resume that this worker still writes here."""
+def start_worker(out_dir: str, parent: int | None = None) -> None:
+    """In a worker process: die with the parent (pid ``parent``), and show a resume that this worker still writes
+    here."""
     from ..._lock import exit_with_parent, hold_as_worker
 
-    exit_with_parent()
+    exit_with_parent(parent)
     hold_as_worker(out_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import time
 from typing import Any, Iterable, Sequence
 
@@ -71,10 +72,10 @@ def _in_process(generator: Generator, job: ShardJob, work: ShardWork, device: st
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(job: ShardJob, devices) -> None:
+def _init_worker(job: ShardJob, devices, parent: int) -> None:
     # Only cheap, infallible work here: an exception in a Pool initializer makes the pool respawn workers forever.
     _STATE.update(job=job, device=devices.get(), generator=None)
-    start_worker(job.out_dir)
+    start_worker(job.out_dir, parent)
 
 
 def _run_shard(shard: Shard) -> ShardResult:
@@ -115,7 +116,7 @@ def _in_pool(job: ShardJob, work: ShardWork, devices: list[str], progress: bool)
         queue.put(d)
     log.info("generate: %d worker processes on %s", len(devices), ", ".join(devices))
     results = []
-    pool = ctx.Pool(len(devices), initializer=_init_worker, initargs=(job, queue))
+    pool = ctx.Pool(len(devices), initializer=_init_worker, initargs=(job, queue, os.getpid()))
     try:
         with image_bar(work.num_images, progress) as bar:
             for shard, res in bounded_unordered(lambda s: pool.apply_async(_run_shard, (s,)), work.shards,
