@@ -75,7 +75,7 @@ def run_train(ctx: RunContext, folder: Path) -> dict:
     items = generated_items(gen_dir, manifest)
     encoder = ctx.train_encoder()
     templates = ctx.head_templates
-    init = zero_shot_weights(encoder, ctx.labels.names, templates)
+    init = zero_shot_weights(encoder, ctx.labels.names, templates, ctx.feature_cache_dir)
     meta = {"classnames": list(ctx.labels.names), "templates": templates, "encoder_spec": cfg.train.encoder,
             "encoder_id": encoder.encoder_id, "encoder_fingerprint": encoder.fingerprint}
     class_ids = [it.class_id for it in items]
@@ -104,7 +104,7 @@ def run_evaluate(ctx: RunContext, folder: Path) -> dict:
     dataset = ctx.test_set()
     encoder = ctx.train_encoder()
     train_dir = stage_dir(ctx.run_dir, "train")
-    baseline = {"baseline": zero_shot_head(encoder, ctx.labels.names, ctx.head_templates)}
+    baseline = {"baseline": zero_shot_head(encoder, ctx.labels.names, ctx.head_templates, ctx.feature_cache_dir)}
     tuned = {"tuned": ClassifierHead.load(train_dir)}
     tuned_enc = tuned_encoder(encoder, train_dir)  # the encoder itself unless train.tune went beyond the head
     if tuned_enc is encoder:

@@ -69,7 +69,8 @@ def real_probe(seed: int, size: DemoSize, cache_dir: Path) -> dict:
     labels = [lb for _, lb in pool]
     names, templates = list(world.DIGIT_CLASSNAMES), list(world.ZERO_SHOT_TEMPLATES)
     cfg = TrainConfig(encoder="glyph", templates=templates, epochs=size.epochs, sce_weight=0.0)
-    result = train_head(feats, labels, zero_shot_weights(encoder, names, templates), cfg, seed=seed, progress=False)
+    init = zero_shot_weights(encoder, names, templates, cache_dir)
+    result = train_head(feats, labels, init, cfg, seed=seed, progress=False)
     test = load_dataset("digits", split="test")
     metrics = evaluate_heads(encoder, {"real": result.head}, test, names, cache_dir, progress=False)
     return {"top1": metrics["heads"]["real"]["top1"], "images": len(labels)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -105,13 +106,18 @@ class FeatureCache:
         self.refresh()
         return [s for s in dict.fromkeys(shas) if s not in self._index]
 
-    def get(self, shas: Sequence[str]) -> torch.Tensor:
-        """Features for ``shas`` (all must be cached), in order, as an (N, D) float32 tensor."""
+    def get(self, shas: Sequence[str], out: torch.Tensor | None = None,
+            rows: Sequence[int] | None = None) -> torch.Tensor:
+        """Features for ``shas`` (all must be cached), in order, as an (N, D) float32 tensor.
+
+        With ``out`` the features are written straight into ``out[rows[i]]`` (no second (N, D) copy in memory)."""
         from safetensors.torch import load_file
 
-        out = torch.empty(len(shas), self.embed_dim, dtype=torch.float32)
+        if out is None:
+            out = torch.empty(len(shas), self.embed_dim, dtype=torch.float32)
+        rows = range(len(shas)) if rows is None else rows
         by_chunk: dict[str, tuple[list[int], list[int]]] = {}
-        for i, sha in enumerate(shas):
+        for i, sha in zip(rows, shas):
             chunk, row = self._index[sha]
             dst, src = by_chunk.setdefault(chunk, ([], []))
             dst.append(i)
@@ -158,6 +164,37 @@ def _save_safetensors(save_file, tensors, path) -> None:
         if type(exc).__name__ == "SafetensorError" and ("StorageFull" in str(exc) or "code: 28" in str(exc)):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
         raise
+
+
+def encode_texts_cached(encoder: ImageTextEncoder, texts: Sequence[str],
+                        cache_dir: str | os.PathLike | None) -> torch.Tensor:
+    """``encoder.encode_texts(texts)`` through the cache, keyed by (encoder fingerprint, the exact texts).
+
+    Class prompts are few but their text model can be the slowest thing to load (the glyph world's sentence
+    encoder takes seconds), so filtering or training a run again loads no text model at all.
+    """
+    texts = [str(t) for t in texts]
+    if cache_dir is None:
+        return encoder.encode_texts(texts)
+    folder = FeatureCache(cache_dir, encoder).folder
+    key = hashlib.sha256(json.dumps(texts, ensure_ascii=False).encode()).hexdigest()[:32]
+    path = folder / f"texts-{key}.safetensors"
+    if path.is_file():
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), framework="pt") as fh:
+                if json.loads(fh.metadata().get("texts", "null")) == texts:
+                    return fh.get_tensor("embeddings")
+        except Exception as exc:  # a damaged entry is only a cache miss
+            log.warning("text embedding cache %s is unreadable (%s); encoding again", path, exc)
+    from safetensors.torch import save_file
+
+    emb = encoder.encode_texts(texts).detach().to(torch.float32).contiguous()
+    with _io.atomic_path(path) as tmp:
+        _save_safetensors(lambda tensors, where: save_file(tensors, where, metadata={"texts": json.dumps(texts)}),
+                          {"embeddings": emb}, tmp)
+    return emb
 
 
 @dataclass
@@ -222,7 +259,10 @@ def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: st
     if good_rows:
         good_shas = [shas[i] for i in good_rows]
         try:
-            feats = cache.get(good_shas) if cache is not None else torch.stack([fresh[s] for s in good_shas])
+            if cache is not None:
+                cache.get(good_shas, out=out, rows=good_rows)  # straight into ``out``: no second (N, D) copy
+            else:
+                out[torch.tensor(good_rows)] = torch.stack([fresh[s] for s in good_shas])
         except DamagedCacheError as exc:
             if _retried:
                 raise DataError(f"feature cache file {exc.path} is damaged again right after being rebuilt",
@@ -232,7 +272,6 @@ def encode_items(encoder: ImageTextEncoder, items: Sequence[Item], cache_dir: st
             cache.drop_chunk(exc.chunk)
             return encode_items(encoder, items, cache_dir, batch_size=batch_size, num_workers=num_workers,
                                 on_error=on_error, flush_rows=flush_rows, progress=progress, desc=desc, _retried=True)
-        out[torch.tensor(good_rows)] = feats
     failed = {i: bad[s] for i, s in enumerate(shas) if s in bad}
     return EncodeResult(out, failed, n_encoded=len(todo) - len(bad))
 
@@ -243,47 +282,104 @@ def encode_with_cache(encoder: ImageTextEncoder, items: Sequence[Item], cache_di
     return encode_items(encoder, items, cache_dir, batch_size=batch_size, on_error="raise", **kw).features
 
 
-def _load_one(encoder: ImageTextEncoder, sha: str, loader: ImageLoader):
+def decode_workers(encoder: ImageTextEncoder, num_workers: int | None = None) -> int:
+    """Threads that decode the next batch while the model encodes this one; 0 decodes in the calling thread.
+
+    On a GPU the model leaves the CPU to decoding, which then gets up to 8 threads. On the CPU the model's forward
+    already runs ``torch.get_num_threads()`` OpenMP threads, and a decoding thread on a core they need preempts
+    one of them at every barrier, so the whole team waits (measured on 2 cores: the mini CLIP took 2.95 s for 10k
+    images next to decoding threads, 1.4 s alone). Decoding gets only the cores the model leaves free.
+    """
+    if num_workers is not None:
+        return max(0, int(num_workers))
+    cores = os.cpu_count() or 1
+    if getattr(encoder, "device", torch.device("cpu")).type != "cpu":
+        return min(8, cores)
+    return max(0, min(8, cores - torch.get_num_threads()))
+
+
+def _describe(sha: str, loader: ImageLoader, exc: BaseException) -> str:
+    source = getattr(loader, "source", None) or f"with sha256 {sha[:16]}"
+    return f"{source} ({' '.join(str(exc).split()) or type(exc).__name__})"
+
+
+def _decode_chunk(encoder: ImageTextEncoder, chunk: Sequence[Item]):
+    """Decode and preprocess consecutive items: (keys, pixels (n, C, H, W) or None, errors by key).
+
+    One preprocessing call for the whole chunk; only if it fails is each image tried alone, to name the bad one.
+    """
+    decoded, errors = [], {}
+    for sha, loader in chunk:
+        try:
+            decoded.append((sha, loader, loader()))
+        except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError, ... on broken files
+            errors[sha] = _describe(sha, loader, exc)
+    if not decoded:
+        return [], None, errors
     try:
-        return encoder.preprocess(loader()), None
-    except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError, ... on broken files
-        source = getattr(loader, "source", None) or f"with sha256 {sha[:16]}"
-        return None, f"{source} ({' '.join(str(exc).split()) or type(exc).__name__})"
+        return [sha for sha, _, _ in decoded], encoder.preprocess_batch([im for _, _, im in decoded]), errors
+    except Exception:
+        pass
+    keys, tensors = [], []
+    for sha, loader, image in decoded:
+        try:
+            tensors.append(encoder.preprocess(image))
+            keys.append(sha)
+        except Exception as exc:
+            errors[sha] = _describe(sha, loader, exc)
+    return keys, (torch.stack(tensors) if tensors else None), errors
 
 
 def _one_torch_thread() -> None:
-    # Each decoding thread runs small tensor ops (ToTensor, Normalize); with OpenMP's default team per thread they
+    # Preprocessing runs small tensor ops (ToTensor, Normalize); with OpenMP's default team per decoding thread they
     # oversubscribe the cores and stall on barriers (48 ms instead of 1.7 ms per 224 px image measured on 2 busy
     # cores). The setting is per thread under OpenMP, so the main thread's model forward keeps all its threads.
     torch.set_num_threads(1)
 
 
 def _encode_stream(encoder, todo, batch_size, num_workers, progress, desc):
-    """Yield (keys, features, errors) per batch; the next batch decodes in threads while this one encodes."""
+    """Yield (keys, features, errors) per batch; the next batch decodes in threads while this one encodes.
+
+    A batch is decoded as one contiguous chunk per decoding thread (one task and one preprocessing call per chunk,
+    not per image), so consecutive images of a shard stay with one reader.
+    """
     if not todo:
         return
     from tqdm.auto import tqdm
 
-    workers = num_workers or min(8, os.cpu_count() or 1)
+    workers = decode_workers(encoder, num_workers)
     starts = list(range(0, len(todo), batch_size))
-    with cf.ThreadPoolExecutor(max_workers=workers, initializer=_one_torch_thread) as pool, \
+    with cf.ThreadPoolExecutor(max_workers=max(1, workers), initializer=_one_torch_thread) as pool, \
             tqdm(total=len(todo), desc=desc, unit="img", disable=not progress or None, leave=False) as bar:
         def submit(start):
-            return [(sha, pool.submit(_load_one, encoder, sha, ld)) for sha, ld in todo[start:start + batch_size]]
+            batch = todo[start:start + batch_size]
+            if workers == 0:
+                return [_Done(_decode_chunk(encoder, batch))]
+            step = -(-len(batch) // workers)
+            return [pool.submit(_decode_chunk, encoder, batch[i:i + step]) for i in range(0, len(batch), step)]
 
-        queued = submit(starts[0])
-        for n, _ in enumerate(starts):
-            current = queued
-            if n + 1 < len(starts):
+        queued = submit(starts[0]) if workers else None
+        for n, start in enumerate(starts):
+            current = queued if workers else submit(start)
+            if workers and n + 1 < len(starts):
                 queued = submit(starts[n + 1])
-            keys, tensors, errors = [], [], {}
-            for sha, fut in current:
-                tensor, err = fut.result()
-                if err is None:
-                    keys.append(sha)
-                    tensors.append(tensor)
-                else:
-                    errors[sha] = err
-            feats = encoder.encode_pixels(torch.stack(tensors)) if tensors else torch.zeros(0, encoder.embed_dim)
-            bar.update(len(current))
+            keys, pixels, errors = [], [], {}
+            for fut in current:
+                chunk_keys, chunk_pixels, chunk_errors = fut.result()
+                keys.extend(chunk_keys)
+                errors.update(chunk_errors)
+                if chunk_pixels is not None:
+                    pixels.append(chunk_pixels)
+            feats = encoder.encode_pixels(torch.cat(pixels)) if pixels else torch.zeros(0, encoder.embed_dim)
+            bar.update(len(keys) + len(errors))
             yield keys, feats, errors
+
+
+class _Done:
+    """A finished result behind the future interface (decoding in the calling thread)."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def result(self):
+        return self._value

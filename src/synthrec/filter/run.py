@@ -98,7 +98,7 @@ def run_filter(items: Sequence[FilterItem], classnames: Sequence[str], cfg: Filt
 def _score_all(items, classnames, prompts, encoder, cache_dir, batch_size, progress) -> tuple[Scores, dict[int, str]]:
     """Scores of all items, encoded through the cache slice by slice so features of millions of images never sit in
     memory at once (2M x 1024 float32 would be 8 GB)."""
-    weights = zero_shot_weights(encoder, classnames, prompts)
+    weights = zero_shot_weights(encoder, classnames, prompts, cache_dir)
     parts, failed = [], {}
     for start in range(0, len(items), _SLICE):
         part = items[start:start + _SLICE]

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import tarfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
@@ -143,32 +146,71 @@ def _decode(data: bytes, what: str):
 IMAGE_EXTS = ("png", "jpg", "jpeg", "webp")
 
 
+_INDEX_SHARDS = 64  # indexes kept per process: a few MB even for 1,000-image shards
+
+
+class _ShardIndexes:
+    """Where each image sits inside a shard tar (key -> data offset and size), built once per shard and shared.
+
+    Parsing a tar's headers is the costly part of reading one image from it (a 1,000-image shard has ~3,000
+    members), so the index is built on the first read and then serves every reader and thread of the process. It is
+    keyed by (path, size, mtime), so a shard that was made again gets a fresh index.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._built: OrderedDict[tuple[str, int, int], dict[str, tuple[int, int]]] = OrderedDict()
+
+    def get(self, path: Path, fd: int) -> dict[str, tuple[int, int]]:
+        st = os.fstat(fd)
+        stamp = (str(path), st.st_size, st.st_mtime_ns)
+        with self._lock:
+            found = self._built.get(stamp)
+            if found is not None:
+                self._built.move_to_end(stamp)
+                return found
+        index = {}
+        # Read the headers through this reader's own file, so the index always describes the bytes it will read.
+        with os.fdopen(os.dup(fd), "rb") as fh, tarfile.open(fileobj=fh, mode="r") as tar:
+            for info in tar:
+                k, _, ext = info.name.partition(".")
+                if info.isreg() and ext.lower() in IMAGE_EXTS:
+                    index[k] = (info.offset_data, info.size)
+        with self._lock:
+            self._built[stamp] = index
+            while len(self._built) > _INDEX_SHARDS:
+                self._built.popitem(last=False)
+        return index
+
+
+_INDEXES = _ShardIndexes()
+
+
 class _TarCache:
-    """Keeps one shard tar open at a time (readers go through a manifest shard by shard), with a key -> member index."""
+    """One reader's open shard (readers go through a manifest shard by shard); members are read at their indexed
+    offsets, so no tar state is parsed or kept per reader."""
 
     def __init__(self):
         self.path: Path | None = None
-        self.tar: tarfile.TarFile | None = None
-        self.members: dict[str, tarfile.TarInfo] = {}
+        self.fd: int | None = None
+        self.members: dict[str, tuple[int, int]] = {}
 
     def read(self, path: Path, key: str) -> bytes:
         if self.path != path:
             self.close()
-            self.tar = tarfile.open(path, "r")
+            self.fd = os.open(path, os.O_RDONLY)
             self.path = path
-            for info in self.tar.getmembers():
-                k, _, ext = info.name.partition(".")
-                if ext.lower() in IMAGE_EXTS:
-                    self.members[k] = info
-        fh = self.tar.extractfile(self.members[key])
-        if fh is None:
-            raise KeyError(key)
-        return fh.read()
+            self.members = _INDEXES.get(path, self.fd)
+        offset, size = self.members[key]
+        data = os.pread(self.fd, size, offset)
+        if len(data) != size:
+            raise tarfile.ReadError(f"{path} ends inside member {key}")
+        return data
 
     def close(self):
-        if self.tar is not None:
-            self.tar.close()
-        self.tar, self.path, self.members = None, None, {}
+        if self.fd is not None:
+            os.close(self.fd)
+        self.fd, self.path, self.members = None, None, {}
 
 
 def _read_bytes(out_dir: Path, row: dict[str, Any], tars: _TarCache) -> bytes:

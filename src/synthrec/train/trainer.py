@@ -37,7 +37,11 @@ from .schedule import decay_only_factor
 
 log = logging.getLogger(__name__)
 TRAIN_FILE = "train.json"
-_Q_CACHE_ELEMS = 1 << 28  # 1 GiB of float32 soft targets; above it they are recomputed per batch
+# Soft targets are kept for the whole run when they are small next to the features (and under 1 GiB); otherwise
+# each batch computes its own, one extra (batch x d x k) product, so tuning never holds a second copy of its data.
+_Q_KEEP_FRACTION = 0.25
+_Q_KEEP_MAX_BYTES = 1 << 30
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
 
 @dataclass
@@ -104,18 +108,21 @@ def train_head(features: torch.Tensor, labels: torch.Tensor | Sequence[int], ini
     log.info("training head: %d images, %d classes, %d epochs x %d steps on %s", n, k, cfg.epochs, steps_per_epoch,
              device)
 
-    # Features are frozen and un-augmented: normalise them once, not twice per step (student and teacher), and
-    # compute the teacher's soft targets once per image when they fit in memory.
-    xn = F.normalize(feats, dim=-1)
-    q_all = _all_soft_targets(teacher, xn, cfg.temperature) if teacher is not None and n * k <= _Q_CACHE_ELEMS \
-        else None
+    # Features stay as given (their stored precision, no normalised copy): each batch is normalised as it is
+    # gathered, once for student and teacher. Soft targets are computed once per image when they fit.
+    def unit_rows(idx: torch.Tensor) -> torch.Tensor:
+        return F.normalize(feats[idx].float(), dim=-1)
+
+    q_bytes = n * k * 4
+    keep_q = q_bytes <= min(_Q_KEEP_MAX_BYTES, _Q_KEEP_FRACTION * feats.numel() * feats.element_size())
+    q_all = _all_soft_targets(teacher, feats, cfg.temperature) if teacher is not None and keep_q else None
     generator = torch.Generator().manual_seed(int(seed))
 
     def batches(epoch: int):
         return epoch_batches(n, cfg.batch_size, generator, device)
 
     def loss_fn(idx: torch.Tensor):
-        x = xn[idx]
+        x = unit_rows(idx)
         logits = head.linear(x)  # == head(x): x is already unit-norm
         if teacher is None:
             q = None
@@ -138,12 +145,18 @@ def train_head(features: torch.Tensor, labels: torch.Tensor | Sequence[int], ini
 
 
 @torch.no_grad()
-def _all_soft_targets(teacher: ClassifierHead, xn: torch.Tensor, temperature: float) -> torch.Tensor:
-    return torch.cat([soft_targets(teacher.linear(chunk), temperature) for chunk in xn.split(16384)])
+def _all_soft_targets(teacher: ClassifierHead, feats: torch.Tensor, temperature: float) -> torch.Tensor:
+    q = torch.empty(len(feats), teacher.num_classes, dtype=torch.float32, device=feats.device)
+    for start in range(0, len(feats), 16384):
+        chunk = F.normalize(feats[start:start + 16384].float(), dim=-1)
+        q[start:start + 16384] = soft_targets(teacher.linear(chunk), temperature)
+    return q
 
 
 def _check_inputs(features, labels, init_weights) -> tuple[torch.Tensor, torch.Tensor]:
-    feats = torch.as_tensor(features).float()
+    feats = torch.as_tensor(features)
+    if feats.dtype not in _FLOAT_DTYPES:  # fp16/bf16/fp32 stay as stored; each batch is made fp32 when gathered
+        feats = feats.float()
     y = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
     if feats.dim() != 2 or init_weights.dim() != 2:
         raise ValueError(f"features must be (n, d) and init_weights (k, d); got {tuple(feats.shape)} and "
@@ -159,7 +172,7 @@ def _check_inputs(features, labels, init_weights) -> tuple[torch.Tensor, torch.T
     if int(y.min()) < 0 or int(y.max()) >= k:
         raise DataError(f"labels must lie in [0, {k}), found {int(y.min())}..{int(y.max())}",
                         "use class ids of the label space the head was built for")
-    if not torch.isfinite(feats).all():
+    if not all(bool(torch.isfinite(chunk).all()) for chunk in feats.split(16384)):  # no (n, d) mask at once
         raise DataError("some feature rows are not finite (images that failed to decode?)",
                         "drop the failed images before training")
     return feats, y

@@ -47,6 +47,10 @@ class ImageTextEncoder(abc.ABC):
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         """One PIL image to the model's input tensor (C, H, W)."""
 
+    def preprocess_batch(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """Several PIL images to one input batch (N, C, H, W); encoders with a vectorised path override it."""
+        return torch.stack([self.preprocess(im) for im in images])
+
     @abc.abstractmethod
     def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         """A batch of preprocessed tensors (N, C, H, W) to embeddings (N, D), float32, L2-normalised, on CPU."""
@@ -66,7 +70,7 @@ class ImageTextEncoder(abc.ABC):
     def encode_images(self, images: Sequence[Image.Image], batch_size: int = 256) -> torch.Tensor:
         out = []
         for i in range(0, len(images), batch_size):
-            batch = torch.stack([self.preprocess(im) for im in images[i:i + batch_size]])
+            batch = self.preprocess_batch(images[i:i + batch_size])
             out.append(self.encode_pixels(batch))
         if not out:
             return torch.zeros(0, self.embed_dim)

@@ -33,6 +33,11 @@ class GlyphClipEncoder(ImageTextEncoder):
 
         return pixels_from_pil([image])[0]
 
+    def preprocess_batch(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        from ...glyph.models.clip import pixels_from_pil
+
+        return pixels_from_pil(images)  # one numpy stack and one normalisation for the whole batch
+
     @torch.no_grad()
     def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.model.encode_image(pixels.to(self.device)).float().cpu()

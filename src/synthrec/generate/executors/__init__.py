@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..._registry import Registry
+from ._workers import fewer_workers_message  # noqa: F401 (public: executors report it)
 
 EXECUTORS: Registry[Callable] = Registry("executor")
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, remove_stale_temps
+from ._workers import fewer_workers_message
 from .common import ShardWork, image_bar, set_cpu_threads, start_worker
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,11 @@ def run_local(job: ShardJob, shards: ShardWork | Sequence[Shard], *, generator: 
     if not work.num_shards:
         return []
     devices = worker_devices(job.device, num_workers)[:work.num_shards]
+    used = 1 if generator is not None else len(devices)
+    why = fewer_workers_message(num_workers, used, work.num_shards, passed_generator=generator is not None)
+    if why:
+        log.warning(why)
     if generator is not None or len(devices) <= 1:
-        if generator is not None and len(devices) > 1:
-            log.info("generate: a ready generator was passed, so all shards run in this process")
         if generator is None:
             generator = job.setup(devices[0] if devices and job.device == "auto" else None)
         return _in_process(generator, job, work, devices[0] if devices else "cpu", progress)

@@ -14,6 +14,7 @@ from ...errors import RayUnavailableError
 from ..backends.base import Generator
 from ..plan import Shard
 from ..shards import ShardJob, ShardResult, remove_stale_temps
+from ._workers import fewer_workers_message
 from .common import ShardWork, image_bar, set_cpu_threads, start_worker
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ def run_ray(job: ShardJob, shards: ShardWork | Sequence[Shard], *, generator: Ge
         ray.init()  # joins the cluster named by RAY_ADDRESS, or starts a local one
     gpus = int(ray.cluster_resources().get("GPU", 0))
     n = min(num_workers or max(1, gpus), work.num_shards)
+    why = fewer_workers_message(num_workers, n, work.num_shards)
+    if why:
+        log.warning(why)
     gpus_each = (gpus / n if gpus < n else 1) if gpus else 0
     # One CPU each, so n CPU actors fit a small cluster; the plan's thread count is set inside the actor.
     actor_cls = ray.remote(num_gpus=gpus_each, num_cpus=0 if gpus else 1)(_ShardActor)
