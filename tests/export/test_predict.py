@@ -73,8 +73,9 @@ def test_head_with_another_encoder_is_refused(finished_run, tmp_path, images):
     with pytest.raises(ModelLoadError, match="trained on features of"):
         synthrec.load_classifier(finished_run, encoder=other)
     res = runner.invoke(app, ["predict", str(finished_run), str(images[0]), "--encoder", other])
-    assert res.exit_code == 1 and "error: the head was trained on features of" in res.output
-    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    assert res.exit_code == 1 and "error: the head was trained on features of" in res.stderr
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert "Traceback" not in res.output and len(errors) == 1 and res.stdout == ""
 
 
 def test_predict_cli_text_and_json(finished_run, images):

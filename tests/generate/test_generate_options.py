@@ -97,7 +97,8 @@ def test_options_in_the_generation_key_through_the_cli(tmp_path, tiny_sd_path, l
     from synthrec.cli.app import app
 
     def write(**gen):
-        cfg = {"run_dir": str(tmp_path / "run"), "labels": {"names": ["cat", "dog"]},
+        # generate checks the whole config first: the encoders must resolve offline too (glyph ships with synthrec)
+        cfg = {"run_dir": str(tmp_path / "run"), "labels": {"names": ["cat", "dog"]}, "train": {"encoder": "glyph"},
                "generate": {"generator": tiny_sd_path, "images_per_prompt": 2, "steps": 2, "batch_size": 2,
                             "device": "cpu", **gen}}
         (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))

@@ -76,6 +76,7 @@ def _finish(cmd: list[str]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.campaign
 @pytest.mark.timeout(1800)
 def test_kill_9_generation_20_times_then_resume(tmp_path, tiny_models):
     script = tmp_path / "gen.py"
@@ -103,6 +104,7 @@ def test_kill_9_generation_20_times_then_resume(tmp_path, tiny_models):
 
 
 @pytest.mark.slow
+@pytest.mark.campaign
 @pytest.mark.timeout(3600)
 def test_kill_9_whole_run_20_times_then_resume(tmp_path, write_config):
     cli = [sys.executable, "-m", "synthrec.cli.app", "run"]

@@ -101,11 +101,19 @@ def build_set_prompts(names: list[str], cfg: SetConfig, seed: int):
         keep = [k for k, c in enumerate(local) if c < len(group)]
         table = table.take(keep)
         ids = [group[c] for c in table.column("class_id").to_pylist()]
-        tables.append(table.set_column(0, "class_id", pa.array(ids, pa.int32())))
+        table = _replace(table, "class_id", pa.array(ids, table.schema.field("class_id").type))
+        if "class_name" in table.column_names:
+            table = _replace(table, "class_name", pa.array([names[i] for i in ids], pa.string()))
+        tables.append(table)
     table = pa.concat_tables(tables)
     order = sorted(range(table.num_rows), key=lambda r: table.column("class_id")[r].as_py())
     table = table.take(order)
-    return table.set_column(1, "prompt_id", pa.array(range(table.num_rows), pa.int64()))
+    return _replace(table, "prompt_id", pa.array(range(table.num_rows), table.schema.field("prompt_id").type))
+
+
+def _replace(table, name: str, values):
+    """Replace a column by name (positions change when the prompts table gains columns)."""
+    return table.set_column(table.column_names.index(name), name, values)
 
 
 def set_key(cfg: SetConfig, names: list[str], seed: int) -> str:
