@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .real import Shots
-    from .run import FewShotRun
     from .synthetic import SynSet
 
 ADAPTERS_DIR = "adapters"

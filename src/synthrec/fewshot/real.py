@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -16,9 +16,6 @@ from .. import _io
 from ..errors import ConfigError, DataError
 from .mix import Features
 from .sampling import class_orders, draw_decodable, write_shots
-
-if TYPE_CHECKING:
-    from .run import FewShotRun
 
 log = logging.getLogger("synthrec")
 

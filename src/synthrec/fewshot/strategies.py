@@ -11,7 +11,6 @@ from .mix import Features, TuneResult, phase_wise, tune
 
 if TYPE_CHECKING:
     from .real import Shots
-    from .run import FewShotRun
     from .synthetic import SynSet
 
 # Which synthetic set each strategy trains with (None: the real shots alone).

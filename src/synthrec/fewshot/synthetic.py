@@ -26,7 +26,6 @@ from .real_filter import real_filter
 
 if TYPE_CHECKING:
     from .real import Shots
-    from .run import FewShotRun
 
 log = logging.getLogger("synthrec")
 
