@@ -1,7 +1,8 @@
 """Issue 13, item 11: kill -9 a generation and a whole `synthrec run` at 20 random moments each, resume each time,
 and compare the final folder with an uninterrupted run's, byte for byte.
 
-Slow (minutes): run with ``pytest -m slow tests/pipeline/test_crash_campaign.py -s`` to see the counts.
+Slow (tens of minutes): run with ``pytest -m campaign -s tests/pipeline/test_crash_campaign.py`` to see the counts
+(kills by the phase they landed in, folders and files compared, mismatches), one line per kill as it goes.
 """
 from __future__ import annotations
 
@@ -32,18 +33,46 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
 
 
-def _campaign(make_cmd, root: Path, reference: dict[str, bytes], duration: float, seed: int) -> dict[str, int]:
+def _phase(folder: Path, reference_root: Path) -> str:
+    """Where a kill landed, read from what the folder holds just before it: start-up (nothing written yet), a
+    generation with k of n shards written, or the first stage of a whole run still without its marker."""
+    from synthrec.stages.registry import STAGES
+
+    def generation(gen_dir: Path, reference_dir: Path) -> str:
+        if not (gen_dir / "plan.json").is_file():
+            return "start-up" if gen_dir == folder else "generate (planning)"
+        done, planned = (len(list((d / "manifest").glob("*.parquet"))) for d in (gen_dir, reference_dir))
+        return f"generate ({done}/{planned} shards)"
+
+    if (reference_root / "plan.json").is_file():  # a generation folder
+        return generation(folder, reference_root)
+    if not folder.is_dir() or not any(p.is_dir() for p in folder.iterdir()):
+        return "start-up"
+    for stage in STAGES:
+        if (reference_root / stage.name / "stage.json").is_file() and not (folder / stage.name / "stage.json").is_file():
+            return generation(folder / "generate", reference_root / "generate") if stage.name == "generate" \
+                else stage.name
+    return "after the last marker (report)"
+
+
+def _campaign(make_cmd, root: Path, reference_root: Path, duration: float, seed: int) -> dict:
     """Kill -9 ``make_cmd(folder, attempt)`` at random moments until KILLS kills have landed while it was working;
     whenever an attempt finishes first, check that folder against the reference and go on in a fresh one."""
+    reference = _outputs(reference_root)
     rng = random.Random(seed)
-    counts = {"kills": 0, "attempts": 0, "finished_before_kill": 0, "folders_checked": 0}
+    counts = {"kills": 0, "attempts": 0, "finished_before_kill": 0, "folders_checked": 0, "files_compared": 0,
+              "mismatches": 0, "kills_by_phase": {}}
+    t0 = time.perf_counter()
 
     def check(folder: Path) -> None:
         got = _outputs(folder)
-        assert sorted(got) == sorted(reference), f"{folder}: files differ"
-        assert [k for k in reference if reference[k] != got[k]] == [], f"{folder}: contents differ"
+        assert sorted(got) == sorted(reference), f"{folder}: files differ; so far {counts}"
+        differing = [k for k in reference if reference[k] != got[k]]
+        counts["mismatches"] += len(differing)
+        assert differing == [], f"{folder}: contents differ in {differing[:5]}; so far {counts}"
         assert not list(folder.rglob("*.tmp")), f"{folder}: temporary files left"
         counts["folders_checked"] += 1
+        counts["files_compared"] += len(reference)
 
     folder = root / "0"
     while counts["kills"] < KILLS:
@@ -54,16 +83,20 @@ def _campaign(make_cmd, root: Path, reference: dict[str, bytes], duration: float
         try:
             proc.wait(timeout=rng.uniform(0.2, duration))
         except subprocess.TimeoutExpired:
+            phase = _phase(folder, reference_root)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             proc.stderr.close()
             counts["kills"] += 1
+            counts["kills_by_phase"][phase] = counts["kills_by_phase"].get(phase, 0) + 1
+            print(f"  kill {counts['kills']} in {phase} ({time.perf_counter() - t0:.0f} s)", flush=True)
             continue
         err = proc.stderr.read().decode(errors="replace")
         proc.stderr.close()
         assert proc.returncode == 0, err[-3000:]
         counts["finished_before_kill"] += 1
         check(folder)
+        print(f"  attempt {counts['attempts']} finished first; {folder.name} matches the reference", flush=True)
         folder = root / str(counts["folders_checked"])
     _finish(make_cmd(folder, 0))
     check(folder)
@@ -71,7 +104,7 @@ def _campaign(make_cmd, root: Path, reference: dict[str, bytes], duration: float
 
 
 def _finish(cmd: list[str]) -> None:
-    res = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
+    res = subprocess.run(cmd, check=False, env=_env(), capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
 
 
@@ -96,10 +129,9 @@ def test_kill_9_generation_20_times_then_resume(tmp_path, tiny_models):
     t0 = time.perf_counter()
     _finish([sys.executable, str(script), str(tmp_path / "reference"), "1"])
     duration = time.perf_counter() - t0
-    reference = _outputs(tmp_path / "reference")
     # Attempts alternate one and two workers: a resume must not depend on how the earlier attempt ran.
     counts = _campaign(lambda folder, i: [sys.executable, str(script), str(folder), str(1 + i % 2)],
-                       tmp_path / "crashed", reference, duration, seed=13)
+                       tmp_path / "crashed", tmp_path / "reference", duration, seed=13)
     print(f"\ngeneration crash campaign: {counts}; uninterrupted run {duration:.1f} s")
 
 
@@ -111,7 +143,6 @@ def test_kill_9_whole_run_20_times_then_resume(tmp_path, write_config):
     t0 = time.perf_counter()
     _finish(cli + [str(write_config(tmp_path / "reference.yaml", tmp_path / "reference"))])
     duration = time.perf_counter() - t0
-    reference = _outputs(tmp_path / "reference")
 
     def command(folder: Path, attempt: int) -> list[str]:
         cfg = tmp_path / f"{folder.name}.yaml"
@@ -119,5 +150,5 @@ def test_kill_9_whole_run_20_times_then_resume(tmp_path, write_config):
             write_config(cfg, folder)
         return cli + [str(cfg)]
 
-    counts = _campaign(command, tmp_path / "crashed", reference, duration, seed=11)
+    counts = _campaign(command, tmp_path / "crashed", tmp_path / "reference", duration, seed=11)
     print(f"\nrun crash campaign: {counts}; uninterrupted run {duration:.1f} s")
