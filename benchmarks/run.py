@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             for line in load(path).run(quick=args.quick):
                 print(line, flush=True)
                 lines.append(line)
-        except Exception:  # one broken benchmark must not hide the others' lines
+        except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others' lines
             traceback.print_exc()
             failed.append(path.stem)
         print(f"# {path.stem} took {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
