@@ -59,6 +59,44 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(fh.fileno())
 
 
+def write_safetensors(path: str | os.PathLike, tensors: dict, metadata: dict[str, str] | None = None) -> None:
+    """``safetensors.torch.save_file`` atomically, with the same bytes for the same tensors and metadata.
+
+    safetensors (0.8) writes ``__metadata__`` in a hash map's random order, so two saves of one head differ
+    (safetensors issue #584) and a resumed run would not match an uninterrupted one byte for byte. The header is
+    rewritten in place with the metadata sorted: same keys and values, same length, tensor data untouched. A full
+    disk, which safetensors reports as its own SafetensorError, becomes the one-line DiskFullError.
+    """
+    from safetensors.torch import save_file
+
+    with atomic_path(path) as tmp:
+        try:
+            save_file(tensors, str(tmp), metadata=metadata)
+        except Exception as exc:  # safetensors raises its own SafetensorError, from its Rust extension
+            if type(exc).__name__ == "SafetensorError" and ("StorageFull" in str(exc) or "code: 28" in str(exc)):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+            raise
+        if metadata and len(metadata) > 1:
+            _sort_safetensors_metadata(tmp)
+
+
+def _sort_safetensors_metadata(path: Path) -> None:
+    with open(path, "r+b") as fh:
+        size = int.from_bytes(fh.read(8), "little")
+        raw = fh.read(size)
+        header = json.loads(raw, object_pairs_hook=dict)
+        header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        # serde_json's compact form, which escapes what json.dumps(ensure_ascii=False) escapes: the same length
+        canonical = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        if len(canonical) > size:
+            raise RuntimeError(f"{path}: sorted safetensors header is longer than the original ({len(canonical)} > "
+                               f"{size} bytes)")
+        fh.seek(8)
+        fh.write(canonical.ljust(size, b" "))  # safetensors pads its header with spaces the same way
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 

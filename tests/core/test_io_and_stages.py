@@ -64,3 +64,32 @@ def test_kept_cache_survives_a_settings_change(tmp_path):
     _stages.mark_done(tmp_path, "fewshot", "a", {"epochs": 1})
     _stages.prepare(tmp_path, "fewshot", "b", {"epochs": 2}, keep=("synthetic",))
     assert (folder / "synthetic" / "rg-123").is_dir() and not (folder / "results.json").exists()
+
+
+def test_safetensors_with_metadata_have_the_same_bytes_every_time(tmp_path):
+    # safetensors 0.8 writes its metadata map in a random order per save (its issue #584): a resumed run's head
+    # differed from an uninterrupted run's in the crash campaign although every number was equal.
+    import torch
+    from safetensors import safe_open
+
+    from synthrec.train.head import ClassifierHead
+
+    meta = {f"key{i}": f"value {i} ünï \"quoted\" \t tab" for i in range(12)}
+    tensors = {"b": torch.arange(6.0).reshape(2, 3), "a": torch.ones(4, dtype=torch.float16)}
+    saved = set()
+    for i in range(6):
+        _io.write_safetensors(tmp_path / f"{i}.safetensors", tensors, metadata=meta)
+        saved.add((tmp_path / f"{i}.safetensors").read_bytes())
+    assert len(saved) == 1
+    with safe_open(str(tmp_path / "0.safetensors"), framework="pt") as fh:
+        assert fh.metadata() == meta
+        assert torch.equal(fh.get_tensor("b"), tensors["b"]) and torch.equal(fh.get_tensor("a"), tensors["a"])
+
+    head = ClassifierHead.from_weights(torch.randn(3, 5), meta={"classnames": ["a", "b", "c"], "templates": ["{c}"],
+                                                                "encoder_id": "x", "encoder_spec": "y"})
+    heads = set()
+    for i in range(6):
+        head.save(tmp_path / f"head{i}")
+        heads.add((tmp_path / f"head{i}" / "head.safetensors").read_bytes())
+    assert len(heads) == 1
+    assert ClassifierHead.load(tmp_path / "head0" / "head.safetensors").meta["classnames"] == ["a", "b", "c"]

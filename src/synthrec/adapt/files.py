@@ -19,13 +19,9 @@ HEADER_KEY = "synthrec"
 def write_adapter(path: str | Path, tensors: dict, info: dict[str, Any], extra_metadata: dict[str, str] | None = None
                   ) -> Path:
     """Write ``tensors`` atomically with ``info`` (JSON) under the ``synthrec`` header key."""
-    from safetensors.torch import save_file
-
     path = Path(path)
     metadata = {"format": "pt", **(extra_metadata or {}), HEADER_KEY: json.dumps(info, sort_keys=True)}
-    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    with _io.atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+    _io.write_safetensors(path, {k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata=metadata)
     return path
 
 

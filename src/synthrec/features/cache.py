@@ -137,33 +137,17 @@ class FeatureCache:
         self._seen_files.discard(f"{chunk}.parquet")
 
     def put(self, shas: Sequence[str], feats: torch.Tensor) -> None:
-        from safetensors.torch import save_file
-
         if len(shas) != len(feats):
             raise ValueError(f"{len(shas)} keys for {len(feats)} feature rows")
         for start in range(0, len(shas), CHUNK_ROWS):
             part, block = list(shas[start:start + CHUNK_ROWS]), feats[start:start + CHUNK_ROWS]
             chunk = "chunk-" + hashlib.sha256("\n".join(part).encode()).hexdigest()[:24]
-            with _io.atomic_path(self.folder / f"{chunk}.safetensors") as tmp:
-                _save_safetensors(save_file, {"features": block.detach().to(torch.float32).contiguous()}, tmp)
+            _io.write_safetensors(self.folder / f"{chunk}.safetensors",
+                                  {"features": block.detach().to(torch.float32).contiguous()})
             _io.write_parquet(self.folder / f"{chunk}.parquet", {"sha256": part, "row": list(range(len(part)))})
             for row, sha in enumerate(part):
                 self._index[sha] = (chunk, row)
             self._seen_files.add(f"{chunk}.parquet")
-
-
-def _save_safetensors(save_file, tensors, path) -> None:
-    """safetensors reports a full disk as its own SafetensorError; make it the OSError it is (ENOSPC), so
-    ``atomic_path`` turns it into the one-line DiskFullError."""
-    import errno
-    import os
-
-    try:
-        save_file(tensors, str(path))
-    except Exception as exc:
-        if type(exc).__name__ == "SafetensorError" and ("StorageFull" in str(exc) or "code: 28" in str(exc)):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
-        raise
 
 
 def encode_texts_cached(encoder: ImageTextEncoder, texts: Sequence[str],
@@ -188,12 +172,8 @@ def encode_texts_cached(encoder: ImageTextEncoder, texts: Sequence[str],
                     return fh.get_tensor("embeddings")
         except Exception as exc:  # a damaged entry is only a cache miss
             log.warning("text embedding cache %s is unreadable (%s); encoding again", path, exc)
-    from safetensors.torch import save_file
-
     emb = encoder.encode_texts(texts).detach().to(torch.float32).contiguous()
-    with _io.atomic_path(path) as tmp:
-        _save_safetensors(lambda tensors, where: save_file(tensors, where, metadata={"texts": json.dumps(texts)}),
-                          {"embeddings": emb}, tmp)
+    _io.write_safetensors(path, {"embeddings": emb}, metadata={"texts": json.dumps(texts)})
     return emb
 
 

@@ -57,13 +57,10 @@ class ClassifierHead(nn.Module):
         The safetensors header carries the metadata too (class names, templates, encoder spec and fingerprint, as
         JSON strings), so the weights file alone says what it classifies and which encoder's features it needs.
         """
-        from safetensors.torch import save_file
-
         folder = Path(folder)
-        with _io.atomic_path(folder / WEIGHTS_FILE) as tmp:
-            save_file({"weight": self.linear.weight.detach().cpu().contiguous(),
-                       "bias": self.linear.bias.detach().cpu().contiguous()}, str(tmp),
-                      metadata=self._header())
+        _io.write_safetensors(folder / WEIGHTS_FILE, {"weight": self.linear.weight.detach().cpu().contiguous(),
+                                                      "bias": self.linear.bias.detach().cpu().contiguous()},
+                              metadata=self._header())
         _io.write_json(folder / CONFIG_FILE, {"in_features": self.in_features, "num_classes": self.num_classes,
                                               "normalize": self.normalize, "meta": self.meta})
 

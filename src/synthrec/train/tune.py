@@ -193,14 +193,11 @@ def pixels_from_loaders(encoder, loaders: Sequence[Callable[[], object]], memory
 
 def save_tuned(result: TrainResult, folder: str | Path) -> None:
     """The head and ``train.json`` (as :meth:`TrainResult.save`) plus the tuned image tower."""
-    from safetensors.torch import save_file
-
     state = result.meta.pop("image_tower", None)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if state is not None:
-        with _io.atomic_path(folder / TOWER_FILE) as tmp:
-            save_file(state, str(tmp))
+        _io.write_safetensors(folder / TOWER_FILE, state)
     result.save(folder)
 
 

@@ -68,14 +68,12 @@ def pixels_from_uint8(arr: torch.Tensor) -> torch.Tensor:
 
 
 def save_glyph_clip(model: GlyphClip, config: dict, folder: str | Path) -> None:
-    from safetensors.torch import save_file
-
-    from ..._io import atomic_path, write_json
+    from ..._io import write_json, write_safetensors
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / "model.safetensors") as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp))
+    write_safetensors(folder / "model.safetensors",
+                      {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()})
     write_json(folder / "config.json", config)
 
 
