@@ -57,12 +57,18 @@ def _phase(folder: Path, reference_root: Path) -> str:
 
 def _campaign(make_cmd, root: Path, reference_root: Path, duration: float, seed: int) -> dict:
     """Kill -9 ``make_cmd(folder, attempt)`` at random moments until KILLS kills have landed while it was working;
-    whenever an attempt finishes first, check that folder against the reference and go on in a fresh one."""
+    whenever an attempt finishes first, check that folder against the reference and go on in a fresh one.
+
+    Kill moments are drawn over ``duration``, an uninterrupted run's time; an attempt that finishes a fresh folder
+    unkilled in less time shortens it (a reference run slowed by a busy machine would otherwise leave most attempts
+    finishing before their kill)."""
     reference = _outputs(reference_root)
     rng = random.Random(seed)
     counts = {"kills": 0, "attempts": 0, "finished_before_kill": 0, "folders_checked": 0, "files_compared": 0,
               "mismatches": 0, "kills_by_phase": {}}
     t0 = time.perf_counter()
+    root.mkdir(parents=True, exist_ok=True)
+    stderr_file = root / "attempt.stderr"
 
     def check(folder: Path) -> None:
         got = _outputs(folder)
@@ -74,32 +80,36 @@ def _campaign(make_cmd, root: Path, reference_root: Path, duration: float, seed:
         counts["folders_checked"] += 1
         counts["files_compared"] += len(reference)
 
-    folder = root / "0"
+    folder, fresh = root / "0", True
     while counts["kills"] < KILLS:
         counts["attempts"] += 1
+        started = time.perf_counter()
         # A new session: its workers are not killed with it, they must notice the parent's death by themselves.
-        proc = subprocess.Popen(make_cmd(folder, counts["attempts"]), env=_env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        # stderr goes to a file: a pipe nobody reads would stall a chatty run until its kill.
+        with open(stderr_file, "wb") as err_fh:
+            proc = subprocess.Popen(make_cmd(folder, counts["attempts"]), env=_env(), stdout=subprocess.DEVNULL,
+                                    stderr=err_fh, start_new_session=True)
         try:
             proc.wait(timeout=rng.uniform(0.2, duration))
         except subprocess.TimeoutExpired:
             phase = _phase(folder, reference_root)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-            proc.stderr.close()
             counts["kills"] += 1
             counts["kills_by_phase"][phase] = counts["kills_by_phase"].get(phase, 0) + 1
             print(f"  kill {counts['kills']} in {phase} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            fresh = False
             continue
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-        assert proc.returncode == 0, err[-3000:]
+        assert proc.returncode == 0, stderr_file.read_text(errors="replace")[-3000:]
+        if fresh:
+            duration = min(duration, time.perf_counter() - started)
         counts["finished_before_kill"] += 1
         check(folder)
         print(f"  attempt {counts['attempts']} finished first; {folder.name} matches the reference", flush=True)
-        folder = root / str(counts["folders_checked"])
+        folder, fresh = root / str(counts["folders_checked"]), True
     _finish(make_cmd(folder, 0))
     check(folder)
+    counts["kill_window_s"] = round(duration, 1)
     return counts
 
 
