@@ -86,6 +86,9 @@ def write_parquet(path: str | os.PathLike, table) -> None:
 def read_parquet(path: str | os.PathLike):
     import pyarrow.parquet as pq
 
+    if os.path.isfile(path):
+        # The same table as read_table, without importing pyarrow.dataset (about 0.4 s), which only folders need.
+        return pq.ParquetFile(path).read()
     return pq.read_table(path)
 
 
