@@ -76,7 +76,7 @@ def build_run(run_dir: Path, images: int, classes: int) -> None:
 
 
 def run(quick: bool):
-    images, classes, rounds = (4_000, 40, 3) if quick else (10_000, 100, 5)
+    images, classes, rounds = (3_000, 30, 3) if quick else (10_000, 100, 5)
     arms = arms_with_before()
     with tempfile.TemporaryDirectory(prefix="synthrec-bench-report-") as tmp:
         run_dir = Path(tmp) / "run"

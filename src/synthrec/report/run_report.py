@@ -26,8 +26,8 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     samples_per_class = samples_per_class or (cfg.get("report") or {}).get("samples_per_class", 8)
     title = (cfg.get("report") or {}).get("title") or f"synthrec run: {run_dir.name}"
     labels = _read_labels(run_dir)
-    metrics = _read_json(stage_file(run_dir, "evaluate", "metrics"))
-    train = _read_json(stage_file(run_dir, "train", "log"))
+    metrics = _io.read_json_or_none(stage_file(run_dir, "evaluate", "metrics"))
+    train = _io.read_json_or_none(stage_file(run_dir, "train", "log"))
 
     html_parts = [f"<h1>{H.esc(title)}</h1>", f'<p class="note">Run folder: {H.esc(run_dir.resolve())}</p>']
     md_parts = [f"# {H.md_esc(title)}", "", f"Run folder: {H.md_esc(run_dir.resolve())}", ""]
@@ -70,15 +70,8 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     return html_path
 
 
-def _read_json(path: Path):
-    try:
-        return _io.read_json(path)
-    except (OSError, ValueError):
-        return None
-
-
 def _read_labels(run_dir: Path) -> list[str]:
-    data = _read_json(stage_file(run_dir, "labels", "labels"))
+    data = _io.read_json_or_none(stage_file(run_dir, "labels", "labels"))
     return [c["name"] for c in data["classes"]] if data else []
 
 
