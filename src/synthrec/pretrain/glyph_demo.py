@@ -115,7 +115,11 @@ def get_set(run: PretrainRun, size: DemoSize, cache: Path):
     return real_set(kind, run.multiple, size.sets, cache)
 
 
-def run_seed(out: Path, seed: int, size: DemoSize, cache: Path, digits) -> dict:
+def set_key(run: PretrainRun) -> tuple[str, int]:
+    return run.data, run.multiple
+
+
+def run_seed(out: Path, seed: int, size: DemoSize, sets: dict[tuple[str, int], Any], digits) -> dict:
     from ..transfer import TransferConfig
     from ..transfer.run import run_transfer
     from .run import pretrain
@@ -127,8 +131,7 @@ def run_seed(out: Path, seed: int, size: DemoSize, cache: Path, digits) -> dict:
         for run in (r for r in RUNS if r.model == model_key):
             run_dir = out / f"seed{seed}" / model_key / slug(run.name)
             init = checkpoints[run.init_from] if run.init_from else None
-            result = pretrain(pretrain_config(run, size, init), run_dir, seed=seed,
-                              shard_set=get_set(run, size, cache))
+            result = pretrain(pretrain_config(run, size, init), run_dir, seed=seed, shard_set=sets[set_key(run)])
             checkpoints[run.name] = result["checkpoint"]
             curves[run.name] = result["history"]
         cfg = TransferConfig(model=model, model_kwargs=kwargs, image_size=IMAGE_SIZE, dataset="digits",
@@ -158,8 +161,9 @@ def run_pretrain_demo(out: str | Path = "runs/demo-pretrain", seeds: int = 3, qu
     cache = Path(cache) if cache else out / "sets"
     torch.set_num_threads(1)  # tiny models: a second thread only spins on a shared 2-core machine
     t0 = time.perf_counter()
-    for run in RUNS:  # every set first, so a crash in generation loses no training
-        get_set(run, size, cache)
+    # Every set first, once, in this process: a crash in generation loses no training, and seeds running at once
+    # only read shards (making a set takes its generator folder's lock, which a second seed would find busy).
+    sets = {set_key(run): get_set(run, size, cache) for run in RUNS}
     set_seconds = time.perf_counter() - t0
     digits = (load_dataset("digits", split="pool"), load_dataset("digits", split="test"))
     if jobs > 1 and seeds > 1:
@@ -167,10 +171,10 @@ def run_pretrain_demo(out: str | Path = "runs/demo-pretrain", seeds: int = 3, qu
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=min(jobs, seeds), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {seed: pool.submit(run_seed, out, seed, size, cache, digits) for seed in range(seeds)}
+            futures = {seed: pool.submit(run_seed, out, seed, size, sets, digits) for seed in range(seeds)}
             per_seed = {seed: f.result() for seed, f in futures.items()}
     else:
-        per_seed = {seed: run_seed(out, seed, size, cache, digits) for seed in range(seeds)}
+        per_seed = {seed: run_seed(out, seed, size, sets, digits) for seed in range(seeds)}
     summary = summarise(per_seed)
     summary.update(seconds=time.perf_counter() - t0, set_seconds=set_seconds, seeds=seeds, quick=quick, jobs=jobs,
                    size=asdict(size), fractions=list(FRACTIONS))
