@@ -51,7 +51,7 @@ class DemoSize:
 
 
 FULL = DemoSize(GlyphSetSize(unit=200, le_per_class_digits=5, le_per_class_letters=2, steps=8),
-                pretrain_epochs=10, finetune_epochs=1, min_steps=12)
+                pretrain_epochs=10, finetune_epochs=5, min_steps=60)
 QUICK = DemoSize(GlyphSetSize(unit=40, le_per_class_digits=2, le_per_class_letters=1, steps=4),
                  pretrain_epochs=1, finetune_epochs=1, min_steps=4)
 
