@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import _arms
+from _common import arms_with_before, build_generated, skipped_before_line, smooth_bases
 
 DRIVER = r'''
 import hashlib, io, json, sys, tarfile, tempfile, time
@@ -50,7 +51,10 @@ if arm == "floor":
                         im.load()
                         encoder.preprocess(im)
 else:
-    from synthrec._generated import generated_items
+    try:
+        from synthrec.generate.items import generated_items
+    except ImportError:  # the code of _arms.BEFORE_REF kept it elsewhere
+        from synthrec._generated import generated_items
     from synthrec.config.schema import FilterConfig
     from synthrec.filter import run_filter
 
@@ -66,41 +70,6 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "images": table.num_rows}
 '''
 
 
-def _stamp_generator(bases):
-    """A stand-in generator: the given images, each with its own seeded noise (so every image is unique)."""
-    import numpy as np
-    from PIL import Image
-
-    from synthrec.generate.backends.base import GenerationOutput, Generator
-
-    class Stamp(Generator):
-        generator_id = "bench:stamp"
-        settings = {"bench": "stamp"}
-
-        def text_to_image(self, prompts, seeds):
-            out = []
-            for s in seeds:
-                base = bases[s % len(bases)]
-                noise = np.random.default_rng(s).integers(-6, 7, base.shape)
-                out.append(Image.fromarray(np.clip(base.astype(np.int16) + noise, 0, 255).astype(np.uint8)))
-            return GenerationOutput(out, list(seeds))
-
-    return Stamp()
-
-
-def build_generated(folder: Path, bases, n: int, per_shard: int = 1000, classes: int = 10) -> None:
-    """A generate folder written by the real shard writer (tars + Parquet manifests), ``per_shard`` images a shard."""
-    from synthrec.generate.plan import Shard, WorkUnit
-    from synthrec.generate.shards import ShardJob, make_shard
-
-    generator = _stamp_generator(bases)
-    job = ShardJob(out_dir=str(folder), generator_spec="bench:stamp", generator_kwargs={}, batch_size=250)
-    for shard_id, start in enumerate(range(0, n, per_shard)):
-        units = tuple(WorkUnit(class_id=i % classes, prompt_id=i // 100, image_index=i % 100, prompt=f"p{i % classes}",
-                               seed=i) for i in range(start, min(n, start + per_shard)))
-        make_shard(generator, job, Shard(shard_id, units))
-
-
 def _glyph_bases():
     import numpy as np
 
@@ -109,23 +78,10 @@ def _glyph_bases():
     return [np.asarray(im) for im, _, _ in render_glyphs(random_chars(200, 0), 0, size=16)]
 
 
-def _smooth_bases(size: int):
-    import numpy as np
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    return [np.asarray(Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((size, size),
-                                                                                                Image.BICUBIC))
-            for _ in range(64)]
-
-
 def _measure(name: str, folder: Path, spec: str, names: list[str], rounds: int, what: str):
     import json
 
-    arms = {"floor": _arms.current_src(), "filter": _arms.current_src()}
-    before = _arms.before_src()
-    if before is not None:
-        arms["filter_before"] = before
+    arms = {"floor": _arms.current_src(), **arms_with_before("filter", "filter_before")}
     seconds = {arm: [] for arm in arms}
     n = 0
     for _ in range(rounds):  # alternate the arms: a shared machine slows all of them alike
@@ -141,8 +97,8 @@ def _measure(name: str, folder: Path, spec: str, names: list[str], rounds: int, 
         yield (f"{name}{'' if arm == 'filter' else '_before'}: {rate / floor:.2f}x {rate:,.0f} img/s vs "
                f"{floor:,.0f} img/s (filter vs the one-thread read+sha256+decode+preprocess floor; {what}; {code}; "
                f"CPU, {os.cpu_count()} cores, median of {rounds} alternated rounds; target >= 0.80x)")
-    if before is None:
-        yield f"# {name}_before skipped: commit {_arms.BEFORE_REF} is not in this checkout's git history"
+    if "filter_before" not in arms:
+        yield skipped_before_line(name)
 
 
 def run(quick: bool):
@@ -155,7 +111,7 @@ def run(quick: bool):
     build_generated(tmp / "glyph", _glyph_bases(), n_glyph)
     yield from _measure("filter_vs_decode_floor_glyph16", tmp / "glyph", "glyph", list(world.DIGIT_CLASSNAMES),
                         rounds, f"{n_glyph:,} glyph 16 px PNGs, mini CLIP")
-    build_generated(tmp / "rgb256", _smooth_bases(256), n_big, per_shard=500)
+    build_generated(tmp / "rgb256", smooth_bases(256), n_big, per_shard=500)
     clip = build_tiny_open_clip(tmp / "tiny-clip", image_size=224, patch_size=32)
     yield from _measure("filter_vs_decode_floor_png256", tmp / "rgb256", str(clip), [f"class {i}" for i in range(10)],
                         rounds, f"{n_big:,} RGB 256 px PNGs, tiny open_clip at 224 px")

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import _arms
+from _common import arms_with_before, skipped_before_line
 
 DRIVER = r'''
 import json, sys, time
@@ -58,10 +59,7 @@ def run(quick: bool):
     import torch
 
     n, d, k = (100_000, 512, 500) if quick else (800_000, 1024, 1000)
-    arms = {"after": _arms.current_src()}
-    before = _arms.before_src()
-    if before is not None:
-        arms["before"] = before
+    arms = arms_with_before()
     with tempfile.TemporaryDirectory() as tmp:
         results = {arm: _arms.run_python(src, DRIVER, str(n), str(d), str(k), os.path.join(tmp, f"{arm}.pt"))
                    for arm, src in arms.items()}
@@ -77,5 +75,5 @@ def run(quick: bool):
         yield (f"head_tuning_peak_memory{'' if arm == 'after' else '_before'}: {ratio:.2f}x "
                f"{r['peak'] / gib:.2f} GiB peak vs {r['features'] / gib:.2f} GiB of features ({n:,} x {d} float32, "
                f"{k} classes, SCE, one epoch in {r['seconds']:.0f} s; {code}; CPU{same}; target <= 1.50x)")
-    if before is None:
-        yield f"# head_tuning_peak_memory_before skipped: commit {_arms.BEFORE_REF} is not in this checkout's history"
+    if "before" not in arms:
+        yield skipped_before_line("head_tuning_peak_memory")

@@ -67,3 +67,23 @@ def test_unknown_dataset_is_one_line_error():
     assert result.exit_code == 1
     assert "unknown dataset 'eurosatt'" in result.output and "eurosat_fewshot" in result.output
     assert "Traceback" not in result.output
+
+
+HEAVY = ("torch", "torchvision", "transformers", "diffusers", "open_clip", "numpy", "PIL", "pyarrow", "matplotlib")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["datasets", "list"], ["datasets", "show", "eurosat"]])
+def test_listing_datasets_imports_no_heavy_library(args):
+    """Start-up regression guard (issue 15): what a dataset is needs no torch; a top-level import anywhere on the
+    path of these commands brings 5 s of start-up back. Checked in a fresh interpreter, as a user runs them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nfrom synthrec.cli.app import main\nsys.argv = ['synthrec', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
+                         env={**os.environ, "COLUMNS": "200"})
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -30,11 +30,12 @@ def _make(folder, offset=0, n=6):
 def test_one_index_per_shard_serves_every_read(tmp_path, monkeypatch):
     _make(tmp_path)
     opened = []
-    real_open = manifest_module.tarfile.open
+    real_open, real_scan = manifest_module.tarfile.open, manifest_module._plain_ustar_index
     monkeypatch.setattr(manifest_module.tarfile, "open", lambda *a, **kw: opened.append(1) or real_open(*a, **kw))
+    monkeypatch.setattr(manifest_module, "_plain_ustar_index", lambda fd: opened.append(1) or real_scan(fd))
     rows = read_manifest(tmp_path).to_pylist()
     images = [load_image(tmp_path, r) for r in rows] + [im for _, im in iter_images(tmp_path)]
-    assert len(opened) == 1  # 12 reads, one header parse
+    assert len(opened) == 1  # 12 reads, one header scan (the writer's plain tar needs no tarfile)
     assert [np.asarray(im)[0, 0] for im in images[:6]] == [(s * 7) % 256 for s in range(6)]
 
 
@@ -48,3 +49,37 @@ def test_a_remade_shard_is_indexed_again(tmp_path):
     os.utime(tar, ns=(before + 10**9, before + 10**9))
     row = read_manifest(tmp_path).to_pylist()[3]
     assert np.asarray(load_image(tmp_path, row))[0, 0] == 121
+
+
+def _tarfile_index(path):
+    import tarfile
+
+    with tarfile.open(path) as tar:
+        return {m.name.partition(".")[0]: (m.offset_data, m.size) for m in tar
+                if m.isreg() and m.name.partition(".")[2] in manifest_module.IMAGE_EXTS}
+
+
+def test_fast_header_scan_matches_tarfile_and_leaves_other_tars_to_it(tmp_path):
+    import io
+    import tarfile
+
+    _make(tmp_path)
+    shard = next((tmp_path / "images").glob("*.tar"))
+    fd = os.open(shard, os.O_RDONLY)
+    try:
+        assert manifest_module._plain_ustar_index(fd) == _tarfile_index(shard) != {}
+    finally:
+        os.close(fd)
+    # A pax header (a long, non-ASCII name) is not the writer's plain layout: the scan declines, tarfile indexes it.
+    other = tmp_path / "other.tar"
+    with tarfile.open(other, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in ("a.png", "é" * 120 + ".png", "z.png"):
+            info = tarfile.TarInfo(name)
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"abc"))
+    fd = os.open(other, os.O_RDONLY)
+    try:
+        assert manifest_module._plain_ustar_index(fd) is None
+        assert manifest_module._INDEXES.get(other, fd) == _tarfile_index(other)
+    finally:
+        os.close(fd)

@@ -44,3 +44,23 @@ def test_extra_classes_are_drawn_with_a_recorded_seed(tmp_path):
 
 def test_case_groups():
     assert case_groups(["A", "B", "a", "b", "c"]) == [[0, 1, 4], [2, 3]]
+
+
+def test_retrained_generator_weights_under_the_same_name_make_a_new_set(tiny_sd, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from synthrec.errors import RunFolderError
+
+    pipe = tmp_path / "pipe"
+    shutil.copytree(tiny_sd, pipe)
+    build_set(_cfg(str(pipe), ["cat", "dog"], 4), tmp_path / "set")
+    weights = next(pipe.rglob("unet/*.safetensors"))
+    state = load_file(weights)
+    name = next(iter(state))
+    state[name] = state[name] + 0.5
+    save_file(state, weights)
+    with pytest.raises(RunFolderError, match="other model weights"):
+        build_set(_cfg(str(pipe), ["cat", "dog"], 4), tmp_path / "set")
+    assert build_set(_cfg(str(pipe), ["cat", "dog"], 4), tmp_path / "set", overwrite=True).num_images == 4

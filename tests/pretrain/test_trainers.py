@@ -54,3 +54,20 @@ def test_unknown_preset_and_bad_override_are_config_errors():
         resolve_recipe("imagenet")
     with pytest.raises(ConfigError, match="lr"):
         resolve_recipe("aware", {"lr": -1})
+
+
+def test_deit_randaugment_survives_a_zero_bit_posterize():
+    """rand-m9-mstd0.5-inc1 asks timm for 0-bit posterize when the noisy magnitude hits 10; Pillow 13 refuses it."""
+    import timm
+    from PIL import Image
+    from timm.data.auto_augment import AugmentOp
+
+    from synthrec.pretrain.models import train_transform
+    from synthrec.pretrain.presets import resolve_recipe
+
+    model = timm.create_model("resnet18", num_classes=2, layers=[1, 1, 1, 1], channels=[8, 8, 8, 8], stem_width=8)
+    train_transform(model, 16, resolve_recipe("deit", {}))
+    image = Image.new("RGB", (16, 16), (200, 120, 40))
+    strongest = AugmentOp("PosterizeIncreasing", prob=1.0, magnitude=10)
+    assert strongest(image).getextrema() == ((0, 0), (0, 0), (0, 0))      # keeps 0 bits: black, as Pillow < 13
+    assert AugmentOp("PosterizeIncreasing", prob=1.0, magnitude=5)(image).getextrema() != ((0, 0),) * 3

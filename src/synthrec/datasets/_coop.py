@@ -11,11 +11,14 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..errors import DataError
 from ._common import build_torchvision, norm, not_found
-from .base import FileImageDataset
 from .info import DatasetInfo
+
+if TYPE_CHECKING:
+    from .base import FileImageDataset
 
 COOP_DATASETS_DOC = "https://github.com/KaiyangZhou/CoOp/blob/main/DATASETS.md"
 
@@ -99,5 +102,7 @@ def load_coop(info: DatasetInfo, root: Path, split: str, download: bool, skip_co
         raise DataError(f"{len(missing)} of the {len(paths)} images that {split_path.name} lists for {split!r} are "
                         f"missing (first: {missing[0]})",
                         f"restore the full {info.title} image folder at {images}")
+    from .base import FileImageDataset
+
     return FileImageDataset(paths, [y for _, y in items], skip_corrupt=skip_corrupt, name=info.name, split=split,
                             classnames=info.classnames, root=root)

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..errors import DataError
 from ._common import check_keys, not_found
-from .base import FileImageDataset, MemoryImageDataset
 from .folder import index_class_folders
 from .info import DatasetInfo
+
+if TYPE_CHECKING:
+    from .base import FileImageDataset, MemoryImageDataset
 
 
 def load_class_folders(info: DatasetInfo, root: Path, split: str, download: bool, skip_corrupt: bool, *,
@@ -23,6 +26,8 @@ def load_class_folders(info: DatasetInfo, root: Path, split: str, download: bool
                         download=download)
     paths, labels = index_class_folders(split_dir, info.class_keys, what=info.title,
                                         fix=f"lay the files out as: {info.layout}")
+    from .base import FileImageDataset
+
     return FileImageDataset(paths, labels, skip_corrupt=skip_corrupt, name=info.name, split=split,
                             classnames=info.classnames, root=root)
 
@@ -68,6 +73,8 @@ def load_cub(info: DatasetInfo, root: Path, split: str, download: bool, skip_cor
         labels.append(label)
     if not paths:
         raise not_found(info, root, f"{split} images of {info.title}")
+    from .base import FileImageDataset
+
     return FileImageDataset(paths, labels, skip_corrupt=skip_corrupt, name=info.name, split=split,
                             classnames=info.classnames, root=root)
 
@@ -77,4 +84,6 @@ def load_digits(info: DatasetInfo, root: Path | None, split: str, download: bool
     from .digits import load_digits_split
 
     images, labels = load_digits_split(split)
+    from .base import MemoryImageDataset
+
     return MemoryImageDataset(images, labels, name=info.name, split=split, classnames=info.classnames)

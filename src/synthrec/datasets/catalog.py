@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from torchvision import datasets as tvd
-
 from . import _names
 from ._coop import first_dir, load_coop, pet_breed, sun397_class
 from ._files import load_class_folders, load_cub, load_digits
@@ -69,6 +67,8 @@ def _add(name, title, table, loader, *, simple=PHOTO, clip, domain="photo", task
 
 
 def _make_caltech101(root, split, download):
+    from torchvision import datasets as tvd
+
     return tvd.Caltech101(root, download=download)
 
 
@@ -89,18 +89,18 @@ def _coop_layout(images: str, split_file: str) -> str:
 
 
 # ---------------------------------------------------------------- zero-shot (paper Table 1) -------------------------
-_add("cifar10", "CIFAR-10", "cifar10", partial(load_cifar, cls=tvd.CIFAR10), clip="cifar10", task="o",
+_add("cifar10", "CIFAR-10", "cifar10", partial(load_cifar, cls="CIFAR10"), clip="cifar10", task="o",
      splits=("test", "train"), layout="<root>/cifar-10-batches-py/ (the python version, as download=True leaves it)",
      sizes={"train": 50000, "test": 10000}, paper=_paper(70.31, 80.06, 90.80, 92.37))
-_add("cifar100", "CIFAR-100", "cifar100", partial(load_cifar, cls=tvd.CIFAR100), clip="cifar100", task="o",
+_add("cifar100", "CIFAR-100", "cifar100", partial(load_cifar, cls="CIFAR100"), clip="cifar100", task="o",
      splits=("test", "train"), layout="<root>/cifar-100-python/ (the python version, as download=True leaves it)",
      sizes={"train": 50000, "test": 10000}, paper=_paper(35.35, 45.69, 68.22, 70.71))
-_add("caltech101", "Caltech-101", "caltech101", partial(load_caltech, cls=tvd.Caltech101, n_train=30),
+_add("caltech101", "Caltech-101", "caltech101", partial(load_caltech, cls="Caltech101", n_train=30),
      clip="caltech101", task="o", splits=("test", "train", "all"), layout=L_CALTECH101,
      sizes={"all": 8677, "train": 3030, "test": 5647}, paper=_paper(86.09, 87.74, 92.98, 94.16),
      notes="101 classes: torchvision drops BACKGROUND_Google, and CLIP's name 'background' goes with it. "
            "train = first 30 images of each class, test = the rest (the authors' CALtech101).")
-_add("caltech256", "Caltech-256", "caltech256", partial(load_caltech, cls=tvd.Caltech256, n_train=60),
+_add("caltech256", "Caltech-256", "caltech256", partial(load_caltech, cls="Caltech256", n_train=60),
      clip="caltech101", task="o", splits=("test", "train", "all"),
      layout="<root>/caltech256/256_ObjectCategories/<NNN.category>/<NNN>_0001.jpg ... (the official archive)",
      sizes={"all": 30607, "train": 15420, "test": 15187}, paper=_paper(73.36, 75.74, 80.14, 81.43),

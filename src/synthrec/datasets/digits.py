@@ -6,8 +6,11 @@ so it is identical on every machine: 901 test and 896 pool images (half of each 
 """
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
 
 CLASSNAMES = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 SPLIT_SEED = 20230501
@@ -15,6 +18,8 @@ SPLITS = ("test", "pool", "all")
 
 
 def _split_indices(targets: np.ndarray) -> dict[str, np.ndarray]:
+    import numpy as np
+
     rng = np.random.default_rng(SPLIT_SEED)
     test, pool = [], []
     for c in range(10):
@@ -32,6 +37,8 @@ def load_digits_split(split: str = "test") -> tuple[list[Image.Image], list[int]
         from ..errors import DataError
 
         raise DataError(f"digits has no split {split!r}", f"use one of {', '.join(SPLITS)}")
+    import numpy as np
+    from PIL import Image
     from sklearn.datasets import load_digits
 
     d = load_digits()

@@ -5,10 +5,13 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DataError
 from ..labels import safe_dirname, unique_dirnames
-from .base import FileImageDataset
+
+if TYPE_CHECKING:
+    from .base import FileImageDataset
 
 log = logging.getLogger("synthrec.datasets")
 
@@ -117,5 +120,7 @@ def load_image_folder(root: str | os.PathLike, classnames: Sequence[str] | None 
         names = tuple(classnames)
         folders = _match_folders(root, names, folders)
     paths, labels = index_class_folders(root, folders, what=f"the image folder {root}", fix=fix)
+    from .base import FileImageDataset
+
     return FileImageDataset(paths, labels, skip_corrupt=skip_corrupt, name=name or root.name, split=split,
                             classnames=names, root=root)

@@ -14,9 +14,18 @@ from .manifest import COLUMNS as MANIFEST_COLUMNS
 from .manifest import (complete_shards, iter_image_bytes, iter_images, load_image, manifest_schema, read_manifest,
                        usable_rows)
 from .plan import RealGuidance, Shard, WorkUnit, cut_shards, plan_work, shard_name
-from .items import generated_items
 from .run import GenerateResult, generate, holds_images
 from ..seeds import derive_seed
+
+
+def __getattr__(name: str):
+    # Imported on first use: items reach the feature cache and torch, and readers of a run folder (the report,
+    # `synthrec verify`) need only the manifest.
+    if name == "generated_items":
+        from .items import generated_items
+
+        return generated_items
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "GenerateResult", "GenerationOutput", "Generator", "MANIFEST_COLUMNS", "RealGuidance", "Shard", "WorkUnit",

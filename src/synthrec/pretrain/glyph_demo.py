@@ -12,10 +12,11 @@ images. Backbones: a tiny timm ResNet (resnet18 with one block per stage, 16-128
 * ViT, supervised (``deit`` preset): scratch; synthetic-agnostic 1x; real-agnostic 1x.
 
 Miniature recipe changes, the same for every row (so rows stay comparable): 10 epochs instead of 90-300, batch
-32, no horizontal flip (a mirrored glyph is another glyph), learning rates raised for runs of a few
-few dozen steps (aware AdamW 1e-3 / 1e-4 from init; agnostic SGD 0.05 / 0.005; DeiT AdamW 1e-3 with 1 warm-up
-epoch; MoCo v2 SGD 0.03, queue 256, key momentum 0.99, head 128 -> 64). Fine-tuning follows the paper: the
-CIFAR-100 SGD recipe for the ResNet (lr raised to 0.02, milestones 60/120/160 of 200 scaled to the run) and the
+32, no horizontal flip (a mirrored glyph is another glyph), random resized crops of at least half the image
+(``CROP_SCALE``; MoCo keeps lightly's views), learning rates raised for runs of a few dozen steps (aware AdamW
+1e-3 / 1e-4 from init; agnostic SGD 0.05 / 0.005; DeiT AdamW 1e-3 with 1 warm-up epoch; MoCo v2 SGD 0.03, queue
+256, key momentum 0.99, head 128 -> 64). Fine-tuning follows the paper: the CIFAR-100 SGD recipe for the ResNet
+(lr raised to 0.1, milestones 60/120/160 of 200 scaled to the run) and the
 DeiT recipe for the ViT (AdamW 1e-3 as above, RandAugment, Mixup/CutMix, random erasing). Every number the report shows comes from this run.
 """
 from __future__ import annotations
@@ -50,7 +51,7 @@ class DemoSize:
 
 
 FULL = DemoSize(GlyphSetSize(unit=200, le_per_class_digits=5, le_per_class_letters=2, steps=8),
-                pretrain_epochs=10, finetune_epochs=1, min_steps=12)
+                pretrain_epochs=10, finetune_epochs=5, min_steps=60)
 QUICK = DemoSize(GlyphSetSize(unit=40, le_per_class_digits=2, le_per_class_letters=1, steps=4),
                  pretrain_epochs=1, finetune_epochs=1, min_steps=4)
 
@@ -79,15 +80,20 @@ RUNS: tuple[PretrainRun, ...] = (
     PretrainRun("real-agnostic 1x", "ViT", "supervised", "real-agnostic", 1, "deit"),
 )
 
+# Random resized crops keep at least half the image (ImageNet's 8% of a 16x16 glyph is a 4x4 smudge): measured on
+# this machine, scratch fine-tuning of the ResNet on the digits pool went from 18.5% to 30.7% top-1 after 1 epoch and
+# from 41% to 64% after 5 (lr 0.02). The same floor for every supervised recipe, pre-training and fine-tuning.
+CROP_SCALE = (0.5, 1.0)
 RECIPES: dict[str, dict[str, Any]] = {
-    "aware": {"lr": 1e-3, "lr_from_init": 1e-4},
-    "agnostic": {"lr": 0.05, "lr_from_init": 0.005},
-    "deit": {"lr": 1e-3, "lr_reference_batch": None, "warmup_epochs": 1, "min_lr": 1e-5},
+    "aware": {"lr": 1e-3, "lr_from_init": 1e-4, "scale": CROP_SCALE},
+    "agnostic": {"lr": 0.05, "lr_from_init": 0.005, "scale": CROP_SCALE},
+    "deit": {"lr": 1e-3, "lr_reference_batch": None, "warmup_epochs": 1, "min_lr": 1e-5, "scale": CROP_SCALE},
     "mocov2": {"lr": 0.03, "lr_from_init": 0.003, "queue_size": 256, "key_momentum": 0.99, "proj_hidden_dim": 128,
                "proj_dim": 64},
 }
-# Fine-tuning: the paper's CIFAR-100 SGD recipe for the ResNet, the DeiT recipe for the ViT (as the paper).
-TRANSFER_PRESETS = {"ResNet": ("transfer", {"lr": 0.02}), "ViT": ("deit", RECIPES["deit"])}
+# Fine-tuning: the paper's CIFAR-100 SGD recipe for the ResNet (lr 0.1 for a run of a few dozen steps: 64% -> 90%
+# scratch top-1 after 5 epochs, measured as above), the DeiT recipe for the ViT (as the paper).
+TRANSFER_PRESETS = {"ResNet": ("transfer", {"lr": 0.1, "scale": CROP_SCALE}), "ViT": ("deit", RECIPES["deit"])}
 
 
 def slug(text: str) -> str:
@@ -109,7 +115,11 @@ def get_set(run: PretrainRun, size: DemoSize, cache: Path):
     return real_set(kind, run.multiple, size.sets, cache)
 
 
-def run_seed(out: Path, seed: int, size: DemoSize, cache: Path, digits) -> dict:
+def set_key(run: PretrainRun) -> tuple[str, int]:
+    return run.data, run.multiple
+
+
+def run_seed(out: Path, seed: int, size: DemoSize, sets: dict[tuple[str, int], Any], digits) -> dict:
     from ..transfer import TransferConfig
     from ..transfer.run import run_transfer
     from .run import pretrain
@@ -121,8 +131,7 @@ def run_seed(out: Path, seed: int, size: DemoSize, cache: Path, digits) -> dict:
         for run in (r for r in RUNS if r.model == model_key):
             run_dir = out / f"seed{seed}" / model_key / slug(run.name)
             init = checkpoints[run.init_from] if run.init_from else None
-            result = pretrain(pretrain_config(run, size, init), run_dir, seed=seed,
-                              shard_set=get_set(run, size, cache))
+            result = pretrain(pretrain_config(run, size, init), run_dir, seed=seed, shard_set=sets[set_key(run)])
             checkpoints[run.name] = result["checkpoint"]
             curves[run.name] = result["history"]
         cfg = TransferConfig(model=model, model_kwargs=kwargs, image_size=IMAGE_SIZE, dataset="digits",
@@ -152,8 +161,9 @@ def run_pretrain_demo(out: str | Path = "runs/demo-pretrain", seeds: int = 3, qu
     cache = Path(cache) if cache else out / "sets"
     torch.set_num_threads(1)  # tiny models: a second thread only spins on a shared 2-core machine
     t0 = time.perf_counter()
-    for run in RUNS:  # every set first, so a crash in generation loses no training
-        get_set(run, size, cache)
+    # Every set first, once, in this process: a crash in generation loses no training, and seeds running at once
+    # only read shards (making a set takes its generator folder's lock, which a second seed would find busy).
+    sets = {set_key(run): get_set(run, size, cache) for run in RUNS}
     set_seconds = time.perf_counter() - t0
     digits = (load_dataset("digits", split="pool"), load_dataset("digits", split="test"))
     if jobs > 1 and seeds > 1:
@@ -161,10 +171,10 @@ def run_pretrain_demo(out: str | Path = "runs/demo-pretrain", seeds: int = 3, qu
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=min(jobs, seeds), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {seed: pool.submit(run_seed, out, seed, size, cache, digits) for seed in range(seeds)}
+            futures = {seed: pool.submit(run_seed, out, seed, size, sets, digits) for seed in range(seeds)}
             per_seed = {seed: f.result() for seed, f in futures.items()}
     else:
-        per_seed = {seed: run_seed(out, seed, size, cache, digits) for seed in range(seeds)}
+        per_seed = {seed: run_seed(out, seed, size, sets, digits) for seed in range(seeds)}
     summary = summarise(per_seed)
     summary.update(seconds=time.perf_counter() - t0, set_seconds=set_seconds, seeds=seeds, quick=quick, jobs=jobs,
                    size=asdict(size), fractions=list(FRACTIONS))

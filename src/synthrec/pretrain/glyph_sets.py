@@ -11,6 +11,7 @@ a cache folder, so every size, seed and model reads the same images and a rerun 
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def synthetic_set(kind: str, multiple: int, size: GlyphSetSize, cache: Path) -> 
     names, per_class = ((DIGIT_NAMES, size.le_per_class_digits) if kind == "aware"
                         else (LETTER_NAMES, size.le_per_class_letters))
     cfg = synthetic_set_config(names, multiple * size.unit, size, per_class)
-    return build_set(cfg, cache / f"syn-{kind}", seed=SET_SEED)
+    # The demo's own cache: a set made by other settings or older shipped weights is remade, not refused.
+    return build_set(cfg, cache / f"syn-{kind}", seed=SET_SEED, overwrite=True)
 
 
 def real_set(kind: str, multiple: int, size: GlyphSetSize, cache: Path) -> ShardSet:
@@ -59,10 +61,14 @@ def real_set(kind: str, multiple: int, size: GlyphSetSize, cache: Path) -> Shard
 
     names = DIGIT_NAMES if kind == "aware" else LETTER_NAMES
     n = multiple * size.unit
-    folder = cache / f"real-{kind}-{n}"
-    if (folder / "set.json").is_file():
-        return open_set(folder)
     labels = [i % len(names) for i in range(n)]
     rendered = render_glyphs([names[c] for c in labels], seed=SET_SEED + 424242, styles="generator", size=16)
-    return write_image_shards(folder, [im for im, _, _ in rendered], labels, names, shard_size=200,
+    images = [im for im, _, _ in rendered]
+    # Rendering takes a second; keying the folder by the pixels means a changed renderer makes a new set
+    # instead of reusing images of an older world.
+    digest = hashlib.sha256(b"".join(im.tobytes() for im in images)).hexdigest()[:12]
+    folder = cache / f"real-{kind}-{n}-{digest}"
+    if (folder / "set.json").is_file():
+        return open_set(folder)
+    return write_image_shards(folder, images, labels, names, shard_size=200,
                               source="glyph renderer, generator style mix", seed=SET_SEED + 424242)

@@ -38,10 +38,33 @@ def train_transform(model, image_size: int, recipe):
     from timm.data import create_transform
 
     mean, std = model_input(model)
+    if recipe.auto_augment:
+        _allow_zero_bit_posterize()
     return create_transform(image_size, is_training=True, scale=tuple(recipe.scale), ratio=tuple(recipe.ratio),
                             hflip=recipe.hflip,
                             color_jitter=None, auto_augment=recipe.auto_augment, re_prob=recipe.reprob,
                             interpolation="bilinear", mean=mean, std=std)
+
+
+def _posterize_keeping_bits(img, bits_to_keep, **kwargs):
+    """Keep ``bits_to_keep`` most significant bits; 0 keeps none (a black image), as Pillow did before 13."""
+    from PIL import Image, ImageOps
+
+    if bits_to_keep >= 8:
+        return img
+    if bits_to_keep <= 0:
+        return Image.new(img.mode, img.size)
+    return ImageOps.posterize(img, bits_to_keep)
+
+
+def _allow_zero_bit_posterize() -> None:
+    """timm's RandAugment asks for 0 bits when the noisy magnitude reaches 10 (DeiT's rand-m9-mstd0.5-inc1 does),
+    which Pillow 13 refuses with a ValueError mid-epoch; give timm's op table a posterize that accepts it."""
+    from timm.data import auto_augment
+
+    for name in ("Posterize", "PosterizeIncreasing", "PosterizeOriginal"):
+        if name in auto_augment.NAME_TO_OP:
+            auto_augment.NAME_TO_OP[name] = _posterize_keeping_bits
 
 
 def eval_transform(model, image_size: int):

@@ -117,9 +117,27 @@ def _replace(table, name: str, values):
 
 
 def set_key(cfg: SetConfig, names: list[str], seed: int) -> str:
-    """What fixes the images of every chunk (not the size: sizes share chunks)."""
+    """What fixes the images of every chunk (not the size: sizes share chunks), including the weights of local
+    models, so that retrained weights saved under the same name make a new set."""
     return _io.stable_hash({"names": names, "prompts": cfg.prompts, "generate": cfg.generate, "seed": seed,
-                            "chunk_images": cfg.chunk_images})
+                            "chunk_images": cfg.chunk_images, "weights": local_weights_fingerprint(cfg)})
+
+
+def local_weights_fingerprint(cfg: SetConfig) -> dict[str, str | None]:
+    """sha256 of the generator's and the LE model's weight files when they are local (the shipped glyph models or a
+    folder); a hub id is recorded by name in the config and hashes to None here."""
+    from ..generate.backends import parse_spec
+    from ..generate.run import adapter_fingerprint
+    from ..glyph.models.weights import LE_NAME, PIPELINE_NAME, weights_dir
+
+    backend, path = parse_spec(cfg.generate.generator)
+    generator = path if path is not None else (str(weights_dir(PIPELINE_NAME)) if backend == "glyph"
+                                               else cfg.generate.generator)
+    fingerprint = {"generator": adapter_fingerprint(generator)}
+    if cfg.prompts.strategy == "le":
+        le_model = cfg.prompts.le.model
+        fingerprint["le"] = adapter_fingerprint(str(weights_dir(LE_NAME)) if le_model == "glyph" else le_model)
+    return fingerprint
 
 
 def build_set(cfg: SetConfig, folder: str | Path, seed: int = 0, *, overwrite: bool = False,
@@ -137,9 +155,11 @@ def build_set(cfg: SetConfig, folder: str | Path, seed: int = 0, *, overwrite: b
     key_file = folder / "set-key.json"
     if key_file.is_file() and _io.read_json(key_file).get("key") != key:
         if not overwrite:
-            raise RunFolderError(f"pre-training set folder {str(folder)!r} holds a set made by other settings",
-                                 "use another folder, or pass --overwrite to discard it")
+            raise RunFolderError(f"pre-training set folder {str(folder)!r} holds a set made by other settings "
+                                 "or other model weights", "use another folder, or pass --overwrite to discard it")
         import shutil
+
+        log.warning("pretrain set: %s was made by other settings or weights; making it again", folder)
 
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -35,20 +35,13 @@ def plot_history(curves: dict[str, list[dict]], path: Path, title: str = "pre-tr
     return path
 
 
-def _read_json(path: Path):
-    try:
-        return _io.read_json(path)
-    except (OSError, ValueError):
-        return None
-
-
 def pretrain_section(run_dir: str | Path, png_dir: Path | None = None) -> tuple[str, str]:
     """(html, markdown) of a run's pre-training curves and transfer table; a note for what has not run.
 
     ``png_dir``: also write the curves there as ``pretrain_curves.png`` for the markdown to link."""
     run_dir = Path(run_dir)
-    history = _read_json(run_dir / PRETRAIN_DIR / "history.json")
-    results = _read_json(run_dir / TRANSFER_DIR / "results.json")
+    history = _io.read_json_or_none(run_dir / PRETRAIN_DIR / "history.json")
+    results = _io.read_json_or_none(run_dir / TRANSFER_DIR / "results.json")
     html, md = ["<h2>Pre-training</h2>"], ["## Pre-training", ""]
     if history:
         png = plot_history({"pre-training": history}, (png_dir or run_dir / PRETRAIN_DIR) / "pretrain_curves.png")

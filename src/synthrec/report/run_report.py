@@ -26,8 +26,8 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     samples_per_class = samples_per_class or (cfg.get("report") or {}).get("samples_per_class", 8)
     title = (cfg.get("report") or {}).get("title") or f"synthrec run: {run_dir.name}"
     labels = _read_labels(run_dir)
-    metrics = _read_json(stage_file(run_dir, "evaluate", "metrics"))
-    train = _read_json(stage_file(run_dir, "train", "log"))
+    metrics = _io.read_json_or_none(stage_file(run_dir, "evaluate", "metrics"))
+    train = _io.read_json_or_none(stage_file(run_dir, "train", "log"))
 
     html_parts = [f"<h1>{H.esc(title)}</h1>", f'<p class="note">Run folder: {H.esc(run_dir.resolve())}</p>']
     md_parts = [f"# {H.md_esc(title)}", "", f"Run folder: {H.md_esc(run_dir.resolve())}", ""]
@@ -35,7 +35,10 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     h, m = _results_section(metrics, labels)
     html_parts.append(h)
     md_parts.append(m)
-    h, m = _data_section(run_dir, labels, train)
+    from .gallery import exports_section, gallery_section, read_manifest_or_none, read_scores_or_none
+
+    manifest, scores = read_manifest_or_none(run_dir), read_scores_or_none(run_dir)  # read once, used by every section
+    h, m = _data_section(run_dir, manifest, scores, train)
     html_parts.append(h)
     md_parts.append(m)
     if stage_dir(run_dir, "fewshot").is_dir():
@@ -50,11 +53,10 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
         h, m = pretrain_section(run_dir)
         html_parts.append(h)
         md_parts.append(m)
-    html_parts.append(_filter_histogram(run_dir))
+    html_parts.append(_filter_histogram(run_dir, scores))
     html_parts.append(_training_curve(train))
-    from .gallery import exports_section, gallery_section
-
-    for h, m in (gallery_section(run_dir, labels, samples_per_class), exports_section(run_dir)):
+    for h, m in (gallery_section(run_dir, labels, samples_per_class, manifest=manifest, scores=scores),
+                 exports_section(run_dir)):
         html_parts.append(h)
         md_parts.append(m)
     cfg_text = yaml.safe_dump(cfg, sort_keys=False)
@@ -68,15 +70,8 @@ def write_report(run_dir: str | Path, samples_per_class: int | None = None) -> P
     return html_path
 
 
-def _read_json(path: Path):
-    try:
-        return _io.read_json(path)
-    except (OSError, ValueError):
-        return None
-
-
 def _read_labels(run_dir: Path) -> list[str]:
-    data = _read_json(stage_file(run_dir, "labels", "labels"))
+    data = _io.read_json_or_none(stage_file(run_dir, "labels", "labels"))
     return [c["name"] for c in data["classes"]] if data else []
 
 
@@ -141,23 +136,17 @@ def _per_class_plot(heads: dict, labels: list[str]) -> str:
     return "<h3>Per class</h3>" + H.img_tag(H.figure_data_uri(fig), "per-class accuracy")
 
 
-def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple[str, str]:
+def _data_section(run_dir: Path, manifest, scores, train: dict | None) -> tuple[str, str]:
     rows = []
     prompts = stage_file(run_dir, "prompts", "prompts")
     if prompts.is_file():
         rows.append(["prompts", _io.read_parquet(prompts).num_rows])
-    from .gallery import read_manifest_or_none
-
-    manifest = read_manifest_or_none(run_dir)
     if manifest is not None:
         rows.append(["generated images", manifest.num_rows])
         blacked = sum(manifest.column("blacked_out").to_pylist())
         rows.append(["blacked out by the safety checker (left out of filter and training)", blacked])
-    scores = stage_file(run_dir, "filter", "scores")
-    if scores.is_file():
-        t = _io.read_parquet(scores)
-        if "kept" in t.column_names:
-            rows.append(["kept by the CLIP filter", sum(bool(v) for v in t.column("kept").to_pylist())])
+    if scores is not None and "kept" in scores.column_names:
+        rows.append(["kept by the CLIP filter", sum(bool(v) for v in scores.column("kept").to_pylist())])
     if train and train.get("num_images") is not None:
         rows.append(["images the head was tuned on", train["num_images"]])
     rows = rows or [["(no data yet)", ""]]
@@ -165,14 +154,12 @@ def _data_section(run_dir: Path, labels: list[str], train: dict | None) -> tuple
             + "\n")
 
 
-def _filter_histogram(run_dir: Path) -> str:
+def _filter_histogram(run_dir: Path, scores) -> str:
     import matplotlib.pyplot as plt
 
-    scores = stage_file(run_dir, "filter", "scores")
-    if not scores.is_file():
+    if scores is None:
         return "<h2>CLIP filter</h2><p class=\"note\">The filter stage has not run (or is disabled).</p>"
-    t = _io.read_parquet(scores)
-    p = [v for v in t.column("p_true").to_pylist() if v is not None]
+    p = [v for v in scores.column("p_true").to_pylist() if v is not None]
     fig, ax = plt.subplots(figsize=(6, 3))
     score_histogram(ax, p, run_dir)
     ax.set_xlabel("CLIP p(intended class)")
