@@ -256,6 +256,7 @@ class _SafetyChecked(Generator):
 
 def test_safety_checker_blacked_images_are_flagged_and_left_out(tmp_path, prompts, make_cfg, tiny_generator):
     from synthrec.generate import generated_items
+    from synthrec.report.gallery import read_manifest_or_none
     from synthrec.report.run_report import _data_section
 
     out = tmp_path / "generate"
@@ -265,7 +266,7 @@ def test_safety_checker_blacked_images_are_flagged_and_left_out(tmp_path, prompt
         r["blacked_out"] for r in rows)
     items = generated_items(out)
     assert sorted(it.image_id for it in items) == sorted(r["image_id"] for r in rows if not r["blacked_out"])
-    _, md = _data_section(tmp_path, ["dog", "cat"], None)
+    _, md = _data_section(tmp_path, read_manifest_or_none(tmp_path), None, None)
     assert "| blacked out by the safety checker (left out of filter and training) | 2 |" in md
 
 
