@@ -4,7 +4,7 @@ Downstream task: the real handwritten digits (scikit-learn ``load_digits``): fin
 it, 1/4 and 1/16), test on the test split. Pre-training sets (:mod:`.glyph_sets`): downstream-aware synthetic digits,
 downstream-agnostic synthetic letters, and "real" letters from the world's renderer, at 1x/2x/4x of ``unit``
 images. Backbones: a tiny timm ResNet (resnet18 with one block per stage, 16-128 channels) and a tiny timm ViT
-(vit_tiny with 4x4 patches on 16x16 inputs, 3 blocks of width 48). Per seed, the grid is:
+(vit_tiny with 4x4 patches on 16x16 inputs, 3 blocks of width 48, average-pooled tokens). Per seed, the grid is:
 
 * ResNet, supervised: scratch; synthetic-aware 1x/2x/4x (``aware`` preset); synthetic-agnostic 1x (``agnostic``);
   real-agnostic 1x; real-agnostic 1x then synthetic-aware 1x (the paper's "IN-1K init, then synthetic");
@@ -14,10 +14,11 @@ images. Backbones: a tiny timm ResNet (resnet18 with one block per stage, 16-128
 Miniature recipe changes, the same for every row (so rows stay comparable): 10 epochs instead of 90-300, batch
 32, no horizontal flip (a mirrored glyph is another glyph), random resized crops of at least half the image
 (``CROP_SCALE``; MoCo keeps lightly's views), learning rates raised for runs of a few dozen steps (aware AdamW
-1e-3 / 1e-4 from init; agnostic SGD 0.05 / 0.005; DeiT AdamW 1e-3 with 1 warm-up epoch; MoCo v2 SGD 0.03, queue
+1e-3 / 1e-4 from init; agnostic SGD 0.05 / 0.005; DeiT AdamW 2e-3 with 1 warm-up epoch and without DeiT's heavy
+augmentation or crops (``RECIPES``); MoCo v2 SGD 0.03, queue
 256, key momentum 0.99, head 128 -> 64). Fine-tuning follows the paper: the CIFAR-100 SGD recipe for the ResNet
 (lr raised to 0.1, milestones 60/120/160 of 200 scaled to the run) and the
-DeiT recipe for the ViT (AdamW 1e-3 as above, RandAugment, Mixup/CutMix, random erasing). Every number the report shows comes from this run.
+light DeiT recipe for the ViT (as above, twice the ResNet's epochs). Every number the report shows comes from this run.
 """
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ log = logging.getLogger("synthrec")
 
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "ResNet": ("resnet18", {"layers": [1, 1, 1, 1], "channels": [16, 32, 64, 128], "stem_width": 16}),
-    "ViT": ("vit_tiny_patch16_224", {"img_size": 16, "patch_size": 4, "embed_dim": 48, "depth": 3, "num_heads": 3}),
+    # Average-pooled tokens rather than the class token: scratch on 80% of the digits pool, scored on the other
+    # 20%, went from 28% to 45% top-1 after 5 epochs (lr 3e-3, no crops; see RECIPES["deit"]).
+    "ViT": ("vit_tiny_patch16_224", {"img_size": 16, "patch_size": 4, "embed_dim": 48, "depth": 3, "num_heads": 3,
+                                     "global_pool": "avg"}),
 }
 IMAGE_SIZE = 16
 FRACTIONS = (1.0, 0.25, 0.0625)
@@ -87,13 +91,21 @@ CROP_SCALE = (0.5, 1.0)
 RECIPES: dict[str, dict[str, Any]] = {
     "aware": {"lr": 1e-3, "lr_from_init": 1e-4, "scale": CROP_SCALE},
     "agnostic": {"lr": 0.05, "lr_from_init": 0.005, "scale": CROP_SCALE},
-    "deit": {"lr": 1e-3, "lr_reference_batch": None, "warmup_epochs": 1, "min_lr": 1e-5, "scale": CROP_SCALE},
+    # The DeiT optimiser and schedule without its heavy augmentation (RandAugment, Mixup/CutMix, random erasing,
+    # label smoothing, crops), like the ResNet's recipes: for ~100 steps on 16x16 glyphs it kept the tiny ViT at
+    # chance. Scratch fine-tuning on 80% of the digits pool, scored on the pool's other 20% (8 epochs, avg pool):
+    # 43% with crops of at least half the image, 63% without; the DeiT augmentation (5 epochs, lr 1e-3): 7%.
+    "deit": {"lr": 2e-3, "lr_reference_batch": None, "warmup_epochs": 1, "min_lr": 1e-5, "scale": (1.0, 1.0),
+             "auto_augment": None, "mixup": 0.0, "cutmix": 0.0, "reprob": 0.0, "label_smoothing": 0.0},
     "mocov2": {"lr": 0.03, "lr_from_init": 0.003, "queue_size": 256, "key_momentum": 0.99, "proj_hidden_dim": 128,
                "proj_dim": 64},
 }
 # Fine-tuning: the paper's CIFAR-100 SGD recipe for the ResNet (lr 0.1 for a run of a few dozen steps: 64% -> 90%
-# scratch top-1 after 5 epochs, measured as above), the DeiT recipe for the ViT (as the paper).
+# scratch top-1 after 5 epochs, measured as above), the light DeiT recipe above for the ViT.
 TRANSFER_PRESETS = {"ResNet": ("transfer", {"lr": 0.1, "scale": CROP_SCALE}), "ViT": ("deit", RECIPES["deit"])}
+# The ViT fine-tunes twice as many epochs as the ResNet: from scratch it needs them (45% -> 63% held-out top-1 from 5
+# to 8 epochs, measured as above), and at its size they cost seconds.
+FINETUNE_EPOCH_FACTOR = {"ResNet": 1, "ViT": 2}
 
 
 def slug(text: str) -> str:
@@ -138,7 +150,7 @@ def run_seed(out: Path, seed: int, size: DemoSize, sets: dict[tuple[str, int], A
                              train_split="pool", test_split="test", fractions=list(FRACTIONS), seeds=[seed],
                              inits={"scratch": None, **checkpoints},
                              preset=TRANSFER_PRESETS[model_key][0],
-                             recipe={**TRANSFER_PRESETS[model_key][1], "epochs": size.finetune_epochs,
+                             recipe={**TRANSFER_PRESETS[model_key][1], "epochs": size.finetune_epochs * FINETUNE_EPOCH_FACTOR[model_key],
                                      "batch_size": 32, "hflip": 0.0},
                              min_steps=size.min_steps, num_workers=0, device="cpu", precision="fp32")
         result = run_transfer(cfg, out / f"seed{seed}" / model_key / "transfer", train_set=digits[0],
