@@ -1,5 +1,5 @@
 """Issue 13, item 11: kill -9 a generation and a whole `synthrec run` at 20 random moments each, resume each time,
-and compare the final folder with an uninterrupted run's, byte for byte.
+and compare every finished folder with an uninterrupted run's, byte for byte.
 
 Slow (tens of minutes): run with ``pytest -m campaign -s tests/pipeline/test_crash_campaign.py`` to see the counts
 (kills by the phase they landed in, folders and files compared, mismatches), one line per kill as it goes.
@@ -56,19 +56,44 @@ def _phase(folder: Path, reference_root: Path) -> str:
 
 
 def _campaign(make_cmd, root: Path, reference_root: Path, duration: float, seed: int) -> dict:
-    """Kill -9 ``make_cmd(folder, attempt)`` at random moments until KILLS kills have landed while it was working;
-    whenever an attempt finishes first, check that folder against the reference and go on in a fresh one.
+    """KILLS kill -9s, two per fresh folder: the first at a moment spread evenly over an uninterrupted run's time
+    (kill moments stratified, so every stage gets its share instead of most kills landing in the start-up), the
+    second at a random moment of the resume that follows (a crash while recovering from a crash). One more resume
+    then finishes the folder, which must equal the reference byte for byte, with no temporary file left.
 
-    Kill moments are drawn over ``duration``, an uninterrupted run's time; an attempt that finishes a fresh folder
-    unkilled in less time shortens it (a reference run slowed by a busy machine would otherwise leave most attempts
-    finishing before their kill)."""
+    ``duration`` is the reference run's time; a fresh attempt that finishes unkilled in less time shortens it (a
+    reference slowed by a busy machine would otherwise let most attempts finish before their kill)."""
     reference = _outputs(reference_root)
     rng = random.Random(seed)
+    slots = max(1, KILLS // 2)
     counts = {"kills": 0, "attempts": 0, "finished_before_kill": 0, "folders_checked": 0, "files_compared": 0,
               "mismatches": 0, "kills_by_phase": {}}
     t0 = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
     stderr_file = root / "attempt.stderr"
+
+    def attempt(folder: Path, kill_after: float) -> bool:
+        """Run once, kill -9 after ``kill_after`` seconds; True if the kill landed before the run finished."""
+        counts["attempts"] += 1
+        # A new session: its workers are not killed with it, they must notice the parent's death by themselves.
+        # stderr goes to a file: a pipe nobody reads would stall a chatty run until its kill.
+        with open(stderr_file, "wb") as err_fh:
+            proc = subprocess.Popen(make_cmd(folder, counts["attempts"]), env=_env(), stdout=subprocess.DEVNULL,
+                                    stderr=err_fh, start_new_session=True)
+        try:
+            proc.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            phase = _phase(folder, reference_root)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            counts["kills"] += 1
+            counts["kills_by_phase"][phase] = counts["kills_by_phase"].get(phase, 0) + 1
+            print(f"  kill {counts['kills']} at {kill_after:.1f} s, in {phase} ({time.perf_counter() - t0:.0f} s)",
+                  flush=True)
+            return True
+        assert proc.returncode == 0, stderr_file.read_text(errors="replace")[-3000:]
+        counts["finished_before_kill"] += 1
+        return False
 
     def check(folder: Path) -> None:
         got = _outputs(folder)
@@ -80,35 +105,21 @@ def _campaign(make_cmd, root: Path, reference_root: Path, duration: float, seed:
         counts["folders_checked"] += 1
         counts["files_compared"] += len(reference)
 
-    folder, fresh = root / "0", True
+    first_kills = 0
     while counts["kills"] < KILLS:
-        counts["attempts"] += 1
+        folder = root / str(counts["folders_checked"])
+        slot = first_kills % slots
+        kill_after = max(0.2, (slot + rng.random()) / slots * duration)
         started = time.perf_counter()
-        # A new session: its workers are not killed with it, they must notice the parent's death by themselves.
-        # stderr goes to a file: a pipe nobody reads would stall a chatty run until its kill.
-        with open(stderr_file, "wb") as err_fh:
-            proc = subprocess.Popen(make_cmd(folder, counts["attempts"]), env=_env(), stdout=subprocess.DEVNULL,
-                                    stderr=err_fh, start_new_session=True)
-        try:
-            proc.wait(timeout=rng.uniform(0.2, duration))
-        except subprocess.TimeoutExpired:
-            phase = _phase(folder, reference_root)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            counts["kills"] += 1
-            counts["kills_by_phase"][phase] = counts["kills_by_phase"].get(phase, 0) + 1
-            print(f"  kill {counts['kills']} in {phase} ({time.perf_counter() - t0:.0f} s)", flush=True)
-            fresh = False
-            continue
-        assert proc.returncode == 0, stderr_file.read_text(errors="replace")[-3000:]
-        if fresh:
+        if attempt(folder, kill_after):
+            first_kills += 1
+            if counts["kills"] < KILLS:
+                attempt(folder, rng.uniform(0.2, duration))
+            _finish(make_cmd(folder, 0))
+        else:
             duration = min(duration, time.perf_counter() - started)
-        counts["finished_before_kill"] += 1
         check(folder)
-        print(f"  attempt {counts['attempts']} finished first; {folder.name} matches the reference", flush=True)
-        folder, fresh = root / str(counts["folders_checked"]), True
-    _finish(make_cmd(folder, 0))
-    check(folder)
+        print(f"  folder {folder.name} matches the reference ({time.perf_counter() - t0:.0f} s)", flush=True)
     counts["kill_window_s"] = round(duration, 1)
     return counts
 
@@ -139,8 +150,9 @@ def test_kill_9_generation_20_times_then_resume(tmp_path, tiny_models):
     t0 = time.perf_counter()
     _finish([sys.executable, str(script), str(tmp_path / "reference"), "1"])
     duration = time.perf_counter() - t0
-    # Attempts alternate one and two workers: a resume must not depend on how the earlier attempt ran.
-    counts = _campaign(lambda folder, i: [sys.executable, str(script), str(folder), str(1 + i % 2)],
+    # Attempts alternate one and two workers (and which comes first, folder by folder): a resume must not depend on
+    # how the earlier attempt ran.
+    counts = _campaign(lambda folder, i: [sys.executable, str(script), str(folder), str(1 + (i + int(folder.name)) % 2)],
                        tmp_path / "crashed", tmp_path / "reference", duration, seed=13)
     print(f"\ngeneration crash campaign: {counts}; uninterrupted run {duration:.1f} s")
 
