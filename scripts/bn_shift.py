@@ -11,11 +11,13 @@ split is not used.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _measure_cli  # a sibling module of these scripts (scripts/ is not a package)
 
 
 def bn_gap(module: torch.nn.Module, pixels: torch.Tensor) -> list[float]:
@@ -38,12 +40,8 @@ def bn_gap(module: torch.nn.Module, pixels: torch.Tensor) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("demo_dir", type=Path)
-    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    a = ap.parse_args(argv)
+    a = _measure_cli.parse(__doc__, argv)
     torch.set_num_threads(1)
-    from synthrec import _io
     from synthrec.datasets.digits import load_digits_split
     from synthrec.features.encoders.glyph import load_glyph_clip
     from synthrec.glyph.models.clip import pixels_from_pil
@@ -54,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                "BN not frozen": ablations / "tune-image_encoder-BN_not_frozen" / "train"}
     missing = [str(f) for f in folders.values() if not f.is_dir()]
     if missing:
-        print(f"error: {missing[0]} is missing; run `synthrec demo --ablations --out {a.demo_dir}` first",
-              file=sys.stderr)
-        return 2
+        return _measure_cli.missing("image-encoder ablations (seed0/ablations/tune-image_encoder-*)", a.demo_dir, f"synthrec demo --ablations --out {a.demo_dir}")
     base = load_glyph_clip()
     images, _ = load_digits_split("pool")
     pixels = pixels_from_pil(images)
@@ -67,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|" + "---|" * (layers + 1))
     for name, gaps in result.items():
         print(f"| {name} | " + " | ".join(f"{g:.2f}" for g in gaps) + f" | {sum(gaps) / len(gaps):.2f} |")
-    if a.json:
-        _io.write_json(a.json, result)
-    return 0
+    return _measure_cli.finish(a, result)
 
 
 if __name__ == "__main__":

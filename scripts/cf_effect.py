@@ -10,7 +10,6 @@ not used.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,7 +17,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sce_disagreement import _pixels, build_judges  # noqa: E402  (a sibling script, not a package)
+import _measure_cli  # a sibling module of these scripts (scripts/ is not a package)
+from sce_disagreement import _pixels, build_judges
 
 
 def measure_run(run_dir: Path, judge) -> dict:
@@ -36,16 +36,11 @@ def measure_run(run_dir: Path, judge) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("demo_dir", type=Path)
-    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    a = ap.parse_args(argv)
+    a = _measure_cli.parse(__doc__, argv)
     torch.set_num_threads(1)
     runs = sorted(a.demo_dir.glob("seed*/LE_CF"))
     if not runs:
-        print(f"error: no seed*/LE_CF runs in {a.demo_dir}; run `synthrec demo --out {a.demo_dir}` first",
-              file=sys.stderr)
-        return 2
+        return _measure_cli.missing("seed*/LE_CF runs", a.demo_dir, f"synthrec demo --out {a.demo_dir}")
     judges, quality = build_judges()
     print(f"judge: real-pool SVM, 5-fold CV {100 * quality['real_cv5_on_pool']:.1f} % on the pool")
     print("| seed | LE images | kept by CF | judge reads intended: kept | dropped | all |")
@@ -58,11 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         overall = (k["images"] * k["judge_reads_intended"] + d["images"] * d["judge_reads_intended"]) / m["images"]
         print(f"| {run_dir.parent.name} | {m['images']} | {k['images']} | {100 * k['judge_reads_intended']:.1f} % | "
               f"{100 * d['judge_reads_intended']:.1f} % | {100 * overall:.1f} % |")
-    if a.json:
-        from synthrec import _io
-
-        _io.write_json(a.json, result)
-    return 0
+    return _measure_cli.finish(a, result)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,14 @@ Distances are root-mean-square over pixels in 0..1. The test split is not used.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _measure_cli  # a sibling module of these scripts (scripts/ is not a package)
 
 
 def _pixels(images) -> np.ndarray:
@@ -47,15 +49,12 @@ def measure(x: np.ndarray, y: np.ndarray, pool: dict[int, np.ndarray], shots: di
         to_pool.append(_nearest(xc, pool[c]).mean())
         to_shots.append(_nearest(xc, shots[c]).mean())
         spread.append(_spread(xc, rng))
-    return {"images": int(len(x)), "to_pool": float(np.mean(to_pool)), "to_shots": float(np.mean(to_shots)),
+    return {"images": len(x), "to_pool": float(np.mean(to_pool)), "to_shots": float(np.mean(to_shots)),
             "spread": float(np.mean(spread))}
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run_dir", type=Path)
-    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    a = ap.parse_args(argv)
+    a = _measure_cli.parse(__doc__, argv, folder="run_dir")
     from PIL import Image
 
     from synthrec import _io
@@ -65,9 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     fewshot = a.run_dir / "fewshot"
     results = sorted(fewshot.glob("runs/k*-seed*-RG/result.json"))
     if not results:
-        print(f"error: no RG results under {fewshot}/runs; run `synthrec run` with a fewshot section first",
-              file=sys.stderr)
-        return 2
+        return _measure_cli.missing("RG results (a run with a fewshot: section)", fewshot / "runs", "synthrec run CONFIG")
     pool_images, pool_labels = load_digits_split("pool")
     pool_x, pool_y = _pixels(pool_images), np.array(pool_labels)
     selection = {r["image_id"] for r in _io.read_parquet(a.run_dir / "filter" / "selection.parquet").to_pylist()}
@@ -95,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             out[f"k{k}-seed{seed}/{name.split()[0]}"] = m
             print(f"| {k} | {seed} | {name} | {m['images']} | {m['to_pool']:.3f} | {m['to_shots']:.3f} | "
                   f"{m['spread']:.3f} |")
-    if a.json:
-        _io.write_json(a.json, out)
-    return 0
+    return _measure_cli.finish(a, out)
 
 
 if __name__ == "__main__":

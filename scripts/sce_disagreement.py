@@ -16,13 +16,14 @@ votes can be weighed. The test split is not used.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _measure_cli  # a sibling module of these scripts (scripts/ is not a package)
 
 IMAGE_SETS = ("B", "LE", "LE_CF")
 
@@ -78,20 +79,14 @@ def measure_set(run_dir: Path, encoder, head: torch.Tensor, judges: dict) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("demo_dir", type=Path)
-    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    a = ap.parse_args(argv)
+    a = _measure_cli.parse(__doc__, argv)
     torch.set_num_threads(1)
-    from synthrec import _io
     from synthrec.features.encoders.glyph import load_glyph_clip
     from synthrec.glyph.training.measure import zero_shot_head
 
     seeds = sorted(a.demo_dir.glob("seed*"))
     if not seeds:
-        print(f"error: no seed* folders in {a.demo_dir}; run `synthrec demo --out {a.demo_dir}` first",
-              file=sys.stderr)
-        return 2
+        return _measure_cli.missing("seed* folders", a.demo_dir, f"synthrec demo --out {a.demo_dir}")
     encoder = load_glyph_clip()
     head = zero_shot_head(encoder)
     judges, quality = build_judges()
@@ -114,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {seed_dir.name} | {name.replace('_', '+')} | {m['images']} | "
                   f"{100 * real['intended_right_overall']:.1f} % | {100 * real['teacher_right_overall']:.1f} % | "
                   f"{100 * m['teacher_agrees_with_intended']:.1f} % | {m['disagreements']} | {cells[0]} | {cells[1]} |")
-    if a.json:
-        _io.write_json(a.json, result)
-    return 0
+    return _measure_cli.finish(a, result)
 
 
 if __name__ == "__main__":
