@@ -59,8 +59,6 @@ def _unflatten_optimizer(tensors: dict[str, Any], meta: dict[str, Any]) -> dict:
 def save_checkpoint(path: str | Path, model_state: dict, meta: dict, optimizer_state: dict | None = None,
                     extra: dict[str, dict] | None = None) -> Path:
     """Write ``path`` (a .safetensors file) and ``state.json`` beside it, each atomically."""
-    from safetensors.torch import save_file
-
     path = Path(path)
     tensors = {f"model.{k}": _cpu(v) for k, v in model_state.items()}
     meta = {"format": FORMAT, **meta}
@@ -71,8 +69,7 @@ def save_checkpoint(path: str | Path, model_state: dict, meta: dict, optimizer_s
     for name, state in (extra or {}).items():
         tensors.update({f"extra.{name}.{k}": _cpu(v) for k, v in state.items()})
     header = json.dumps(meta, default=_io._json_default)
-    with _io.atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={META_KEY: header})
+    _io.write_safetensors(path, tensors, metadata={META_KEY: header})
     _io.write_json(path.with_name("state.json"), {k: v for k, v in meta.items() if k != "optimizer"})
     return path
 
