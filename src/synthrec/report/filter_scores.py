@@ -10,10 +10,7 @@ from ..stages import stage_file
 def applied_threshold(run_dir: str | Path) -> float | None:
     """The threshold the run's filter used (the configured one, or 1/N when none was set); None when the filter
     was off or has not run."""
-    try:
-        value = _io.read_json(stage_file(run_dir, "filter", "summary")).get("threshold")
-    except (OSError, ValueError):
-        return None
+    value = (_io.read_json_or_none(stage_file(run_dir, "filter", "summary")) or {}).get("threshold")
     return float(value) if value is not None and value >= 0 else None
 
 

@@ -26,13 +26,7 @@ def stage_dir(run_dir: str | Path, stage: str) -> Path:
 
 
 def read_marker(run_dir: str | Path, stage: str) -> dict | None:
-    path = stage_dir(run_dir, stage) / MARKER
-    if not path.is_file():
-        return None
-    try:
-        return _io.read_json(path)
-    except (OSError, ValueError):
-        return None
+    return _io.read_json_or_none(stage_dir(run_dir, stage) / MARKER)
 
 
 def is_done(run_dir: str | Path, stage: str, key: str) -> bool:
@@ -120,13 +114,7 @@ def _has_content(folder: Path) -> bool:
 
 
 def _plan_matches(folder: Path, key: str) -> bool:
-    pending = folder / "stage.pending.json"
-    if not pending.is_file():
-        return False
-    try:
-        return _io.read_json(pending).get("key") == key
-    except (OSError, ValueError):
-        return False
+    return (_io.read_json_or_none(folder / "stage.pending.json") or {}).get("key") == key
 
 
 def _changed_settings(old: Any, new: Any, prefix: str = "") -> list[str]:
