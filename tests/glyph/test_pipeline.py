@@ -96,3 +96,18 @@ def test_shipped_pipeline_loads_and_is_deterministic():
     b = p([basic_prompt("7")], generator=_gens([0]), output_type="np").images
     assert a.shape == (1, 16, 16, 1) and np.array_equal(a, b)
     assert a.max() > 0.5, "a digit has bright ink"
+
+
+
+def test_a_prompts_vector_does_not_depend_on_its_batch_mates(pipe):
+    # The vector a prompt conditions on must be the same bits in any micro-batch, with or without textual-inversion
+    # tokens; else generated images depend on the batch size and on what the process encoded before.
+    probe = basic_prompt("4")
+    others = ["a", "a low-res scan of a child writing the number four on a blackboard"]
+    assert torch.equal(pipe.encode_prompt([probe])[0], pipe.encode_prompt([others[0], probe, others[1]])[1])
+    pipe.load_textual_inversion({"<ti>": torch.randn(384)})
+    try:
+        tokened = "a low-res scan of a <ti> 4"
+        assert torch.equal(pipe.encode_prompt([tokened])[0], pipe.encode_prompt([others[1], tokened])[1])
+    finally:
+        pipe.unload_textual_inversion()

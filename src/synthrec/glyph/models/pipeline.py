@@ -74,7 +74,9 @@ class GlyphPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     def encode_prompt(self, prompt: str | list[str]) -> torch.Tensor:
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if any(t in p for t in self.learned_tokens for p in prompts):
-            return minilm.encode_with_tokens(prompts, self.learned_tokens).to(self.device, self.unet.dtype)
+            # one prompt at a time, as minilm.encode: a prompt's vector must not depend on its batch-mates
+            vectors = torch.cat([minilm.encode_with_tokens([p], self.learned_tokens) for p in prompts])
+            return vectors.to(self.device, self.unet.dtype)
         return minilm.encode(prompts).to(self.device, self.unet.dtype)
 
     def load_textual_inversion(self, pretrained_model_name_or_path, token: str | list[str] | None = None) -> None:

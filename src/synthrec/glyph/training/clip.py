@@ -54,7 +54,7 @@ def train_clip(out_dir: str | Path | None, seed: int = 0, steps: int = 3000, bat
     cap_id = {c: i for i, c in enumerate(uniq)}
     ids = torch.tensor([cap_id[c] for c in caps])
     log(f"clip: rendered {n_images} images, {len(uniq)} distinct captions in {time.time() - t0:.0f}s")
-    temb = minilm.encode(uniq)
+    temb = minilm.encode(uniq, batch_size=minilm.TRAIN_BATCH)
     log(f"clip: embedded captions, {time.time() - t0:.0f}s")
     pix_all = torch.from_numpy(imgs)
     cfg = {**default_config(), "width": width}

@@ -88,7 +88,7 @@ def train_diffusion(out_dir: str | Path | None, seed: int = 0, steps: int = 4000
         for group in opt.param_groups:
             group["lr"] = cur
         x0, caps = _batch(step, batch, seed, mix, stream)
-        cond = minilm.encode(caps)
+        cond = minilm.encode(caps, batch_size=minilm.TRAIN_BATCH)
         drop = torch.rand(batch, generator=g) < CFG_DROP
         cond = torch.where(drop[:, None], torch.zeros_like(cond), cond)
         noise = torch.randn(x0.shape, generator=g)
