@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .. import _io
+from .._malloc import reuse_freed_memory
 from ..errors import DataError
 from .backends.base import Generator
 from .manifest import IMAGES_DIR, write_manifest
@@ -191,7 +192,8 @@ def make_shard(generator: Generator, job: ShardJob, shard: Shard,
         # Encoding batch k overlaps generating batch k+1, on a few threads (PIL's encoders release the GIL): PNG at
         # 512 px costs ~20 ms an image, which a fast GPU outruns on one thread. Writes stay in plan order, so the
         # tar and the manifest do not depend on thread timing.
-        with ThreadPoolExecutor(max_workers=_ENCODE_THREADS, thread_name_prefix="synthrec-encode") as pool:
+        with ThreadPoolExecutor(max_workers=_ENCODE_THREADS, thread_name_prefix="synthrec-encode") as pool, \
+                reuse_freed_memory():
             pending: tuple[list[WorkUnit], list, list[bool], list[Future]] | None = None
             for batch in _batches(shard.units, job.batch_size):
                 images, blacked = _run_batch(generator, batch, init_cache)
