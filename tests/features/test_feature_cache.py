@@ -1,5 +1,6 @@
 """The feature cache is keyed by (encoder fingerprint, image sha256): never stale, never by a name."""
 import hashlib
+import os
 
 import numpy as np
 import pytest
@@ -103,3 +104,29 @@ def test_image_sha256_is_content_only():
     assert image_sha256(a) == image_sha256(a.copy())
     assert image_sha256(a) != image_sha256(a.convert("L"))
     assert image_sha256(a) != image_sha256(Image.fromarray(np.ones((4, 4, 3), np.uint8)))
+
+
+def test_decoding_threads_follow_the_decoding_pace_on_cpu():
+    from synthrec.features import cache
+
+    enc = ColourEncoder()
+    assert cache.decode_workers(enc, 3) == 3  # asked for: kept
+    assert cache.decode_workers(enc) == 0  # not yet timed: the calling thread
+    assert cache.decode_workers(enc, None, cache.DECODE_THREADS_FROM_SECONDS / 10) == 0  # tiny images
+    slow = cache.decode_workers(enc, None, cache.DECODE_THREADS_FROM_SECONDS * 2)
+    assert slow == (min(8, os.cpu_count()) if (os.cpu_count() or 1) > 1 else 0)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1e9])  # slow decoding (threads) and fast decoding (calling thread)
+def test_the_timed_first_images_change_neither_order_nor_features(tmp_path, monkeypatch, threshold):
+    from synthrec.features import cache
+
+    images = [_solid((i, 255 - i, (7 * i) % 256)) for i in range(0, 250, 3)]  # 84 distinct images, > the probe
+    expected = encode_with_cache(ColourEncoder(), _items(images), tmp_path / "plain", batch_size=20, num_workers=0)
+    monkeypatch.setattr(cache, "DECODE_THREADS_FROM_SECONDS", threshold)
+    picked = []
+    real = cache.decode_workers
+    monkeypatch.setattr(cache, "decode_workers", lambda *a: picked.append(real(*a)) or picked[-1])
+    got = encode_with_cache(ColourEncoder(), _items(images), tmp_path / "timed", batch_size=20)
+    assert torch.equal(got, expected)
+    assert len(picked) == 2 and (picked[1] > 0) == (threshold == 0.0 and (os.cpu_count() or 1) > 1)

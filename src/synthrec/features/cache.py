@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -24,6 +25,7 @@ import torch
 from PIL import Image
 
 from .. import _io
+from .._malloc import reuse_freed_memory
 from ..errors import DamagedCacheError, DataError
 from .encoders.base import ImageTextEncoder
 
@@ -262,20 +264,32 @@ def encode_with_cache(encoder: ImageTextEncoder, items: Sequence[Item], cache_di
     return encode_items(encoder, items, cache_dir, batch_size=batch_size, on_error="raise", **kw).features
 
 
-def decode_workers(encoder: ImageTextEncoder, num_workers: int | None = None) -> int:
+# On the CPU, decoding threads run beside the model's OpenMP threads. They pay off when an image's decoding is long
+# C work that releases the GIL (a 256 px PNG: about 2.7 ms), and cost more than they give when it is mostly Python
+# (a 16 px glyph: about 0.1 ms). Measured on 2 cores, 10,000 16 px glyphs with the mini CLIP: 1.5 s decoding in the
+# calling thread, 1.75 s with two decoding threads; 1,000 256 px PNGs with a tiny open_clip at 224 px: 3.1 s vs 2.2 s.
+DECODE_THREADS_FROM_SECONDS = 0.5e-3
+_DECODE_PROBE = 32  # images decoded and timed in the calling thread before the choice
+
+
+def decode_workers(encoder: ImageTextEncoder, num_workers: int | None = None,
+                   seconds_per_image: float | None = None) -> int:
     """Threads that decode the next batch while the model encodes this one; 0 decodes in the calling thread.
 
-    On a GPU the model leaves the CPU to decoding, which then gets up to 8 threads. On the CPU the model's forward
-    already runs ``torch.get_num_threads()`` OpenMP threads, and a decoding thread on a core they need preempts
-    one of them at every barrier, so the whole team waits (measured on 2 cores: the mini CLIP took 2.95 s for 10k
-    images next to decoding threads, 1.4 s alone). Decoding gets only the cores the model leaves free.
+    On a GPU the model leaves the CPU to decoding, which then gets up to 8 threads. On the CPU the first batch is
+    decoded in the calling thread and timed (``seconds_per_image``): images slower to decode than
+    ``DECODE_THREADS_FROM_SECONDS`` get a thread per core for the rest, faster ones stay in the calling thread, where
+    they do not preempt the model's threads at every barrier. Which threads decode never changes a feature: the
+    model's thread count is left as it is.
     """
     if num_workers is not None:
         return max(0, int(num_workers))
     cores = os.cpu_count() or 1
     if getattr(encoder, "device", torch.device("cpu")).type != "cpu":
         return min(8, cores)
-    return max(0, min(8, cores - torch.get_num_threads()))
+    if seconds_per_image is None or cores < 2:
+        return 0
+    return min(8, cores) if seconds_per_image >= DECODE_THREADS_FROM_SECONDS else 0
 
 
 def _describe(sha: str, loader: ImageLoader, exc: BaseException) -> str:
@@ -327,22 +341,36 @@ def _encode_stream(encoder, todo, batch_size, num_workers, progress, desc):
         return
     from tqdm.auto import tqdm
 
-    workers = decode_workers(encoder, num_workers)
     starts = list(range(0, len(todo), batch_size))
-    with cf.ThreadPoolExecutor(max_workers=max(1, workers), initializer=_one_torch_thread) as pool, \
-            tqdm(total=len(todo), desc=desc, unit="img", disable=not progress or None, leave=False) as bar:
-        def submit(start):
-            batch = todo[start:start + batch_size]
-            if workers == 0:
-                return [_Done(_decode_chunk(encoder, batch))]
+    workers = decode_workers(encoder, num_workers)
+    # On the CPU, the first few images are decoded in this thread and timed; their pace picks the decoding threads.
+    timed = workers == 0 and num_workers is None and len(todo) > _DECODE_PROBE and batch_size > 1
+    probe = min(_DECODE_PROBE, batch_size - 1) if timed else 0
+    with cf.ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1) if probe else max(1, workers),
+                               initializer=_one_torch_thread) as pool, \
+            tqdm(total=len(todo), desc=desc, unit="img", disable=not progress or None, leave=False) as bar, \
+            reuse_freed_memory():
+        def submit(lo, hi):
+            batch = todo[lo:hi]
+            if workers == 0 or not batch:
+                return [_Done(_decode_chunk(encoder, batch))] if batch else []
             step = -(-len(batch) // workers)
             return [pool.submit(_decode_chunk, encoder, batch[i:i + step]) for i in range(0, len(batch), step)]
 
-        queued = submit(starts[0]) if workers else None
+        queued = None
         for n, start in enumerate(starts):
-            current = queued if workers else submit(start)
-            if workers and n + 1 < len(starts):
-                queued = submit(starts[n + 1])
+            end = start + batch_size
+            if n == 0 and probe:
+                # The first image pays once-per-run costs (a shard's index, opening files), so it is not timed.
+                warm = _Done(_decode_chunk(encoder, todo[:1]))
+                t0 = time.perf_counter()
+                timed_chunk = _Done(_decode_chunk(encoder, todo[1:1 + probe]))
+                workers = decode_workers(encoder, None, (time.perf_counter() - t0) / probe)
+                log.debug("features: decoding on %d threads beside the model", workers)
+                current = [warm, timed_chunk, *submit(1 + probe, end)]
+            else:
+                current = queued if queued is not None else submit(start, end)
+            queued = submit(end, end + batch_size) if workers and n + 1 < len(starts) else None
             keys, pixels, errors = [], [], {}
             for fut in current:
                 chunk_keys, chunk_pixels, chunk_errors = fut.result()
