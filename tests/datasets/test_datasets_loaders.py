@@ -164,3 +164,21 @@ def test_undecodable_image_in_a_benchmark_names_the_file(tmp_path, caplog):
     skipped = load_dataset("eurosat", tmp_path, "all", skip_corrupt=True)
     assert len(skipped) == len(ds) - 1 and str(bad) not in skipped.paths
     assert str(bad) in caplog.text
+
+
+def test_digits_are_read_as_scikit_learn_reads_them_without_importing_it():
+    import subprocess
+    import sys
+
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from synthrec.datasets.digits import _read_digits
+
+    pixels, targets = _read_digits()
+    ref = load_digits()
+    assert np.array_equal(pixels, ref.images) and np.array_equal(targets, ref.target)
+    code = ("import sys; from synthrec.datasets.digits import load_digits_split; load_digits_split('pool'); "
+            "print('sklearn' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
