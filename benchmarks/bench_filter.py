@@ -70,6 +70,25 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "images": table.num_rows}
 '''
 
 
+# The code of _arms.BEFORE_REF reads only manifests with exactly its own columns: the before arm gets a copy of the
+# folder whose manifests keep those columns (the image shards are the same files' bytes).
+OLD_LAYOUT = r'''
+import json, shutil, sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from synthrec.generate.manifest import manifest_schema
+
+src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+shutil.copytree(src, dst)
+names = manifest_schema().names
+for path in sorted((dst / "manifest").glob("*.parquet")):
+    pq.write_table(pq.read_table(path).select(names), path)
+print(json.dumps({"columns": names}))
+'''
+
+
 def _glyph_bases():
     import numpy as np
 
@@ -85,11 +104,18 @@ def _measure(name: str, folder: Path, spec: str, names: list[str], rounds: int, 
     seconds = {arm: [] for arm in arms}
     n = 0
     before_failed = None
+    folders = {arm: folder for arm in arms}
+    if "filter_before" in arms:
+        try:
+            folders["filter_before"] = folder.with_name(folder.name + "-before")
+            _arms.run_python(arms["filter_before"], OLD_LAYOUT, str(folder), str(folders["filter_before"]))
+        except RuntimeError:
+            folders["filter_before"] = folder  # let the arm itself say why it cannot run
     for _ in range(rounds):  # alternate the arms: a shared machine slows all of them alike
         for arm, src in list(arms.items()):
             try:
-                out = _arms.run_python(src, DRIVER, "floor" if arm == "floor" else "filter", str(folder), spec,
-                                       json.dumps(names))
+                out = _arms.run_python(src, DRIVER, "floor" if arm == "floor" else "filter", str(folders[arm]),
+                                       spec, json.dumps(names))
             except RuntimeError as exc:
                 if arm != "filter_before":
                     raise
