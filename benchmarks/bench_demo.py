@@ -102,7 +102,7 @@ def run(quick: bool):
 
     tmp = Path(tempfile.mkdtemp(prefix="synthrec-bench-demo-"))
     try:
-        yield from _allocator_lines(2 if quick else 3, 500 if quick else 1000, tmp)
+        yield from _allocator_lines(1 if quick else 3, 500 if quick else 1000, tmp)
         yield from _demo_lines(1 if quick else 3, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
