@@ -2,7 +2,7 @@
 
 Each ``benchmarks/bench_*.py`` module exposes ``run(quick: bool) -> Iterable[str]`` and yields lines of the form
 ``NAME: R.RRx <measured> vs <baseline>``, both arms measured side by side in this one run (never a stored number).
-``--quick`` uses tiny models on the CPU and finishes in about 8 minutes on 2 cores (the ``demo_one_seed`` line alone
+``--quick`` uses tiny models on the CPU and finishes in about 6 minutes on 2 cores (the ``demo_one_seed`` line alone
 runs the demo twice, about 80 s).
 
     python benchmarks/run.py --quick            # every benchmark, tiny models, CPU
@@ -35,7 +35,7 @@ def load(path: Path):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny models on the CPU, about 8 minutes on 2 cores")
+    parser.add_argument("--quick", action="store_true", help="tiny models on the CPU, about 6 minutes on 2 cores")
     parser.add_argument("--only", default=None, help="run only benchmarks whose module name contains this")
     parser.add_argument("--out", default=None, help="also write the ratio lines to this file")
     args = parser.parse_args(argv)
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             failed.append(path.stem)
         print(f"# {path.stem} took {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-    # The --quick budget (about 8 minutes on 2 cores) is checked from this line, not from a stopwatch beside it.
+    # The --quick budget (about 6 minutes on 2 cores) is checked from this line, not from a stopwatch beside it.
     print(f"# all benchmarks took {time.perf_counter() - total_start:.1f} s", file=sys.stderr, flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(lines) + "\n")
