@@ -276,8 +276,8 @@ def decode_workers(encoder: ImageTextEncoder, num_workers: int | None = None,
                    seconds_per_image: float | None = None) -> int:
     """Threads that decode the next batch while the model encodes this one; 0 decodes in the calling thread.
 
-    On a GPU the model leaves the CPU to decoding, which then gets up to 8 threads. On the CPU the first batch is
-    decoded in the calling thread and timed (``seconds_per_image``): images slower to decode than
+    On a GPU the model leaves the CPU to decoding, which then gets up to 8 threads. On the CPU the first images of a
+    pass are decoded in the calling thread and timed (``seconds_per_image``): images slower to decode than
     ``DECODE_THREADS_FROM_SECONDS`` get a thread per core for the rest, faster ones stay in the calling thread, where
     they do not preempt the model's threads at every barrier. Which threads decode never changes a feature: the
     model's thread count is left as it is.
