@@ -58,5 +58,20 @@ def run_python(src: Path, code: str, *args: str, timeout: float = 900, env: dict
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+# The console script's entry point (pyproject.toml: synthrec = "synthrec.cli.app:main"), called as the script does.
+CLI_ENTRY = "import sys; from synthrec.cli.app import main; sys.argv[0] = 'synthrec'; sys.exit(main())"
+
+
+def run_cli(src: Path, *args: str) -> float:
+    """``synthrec ARGS`` with ``src`` on the import path, in a fresh interpreter as a user runs it; wall seconds."""
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", CLI_ENTRY, *args], env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
+    return time.perf_counter() - t0
+
+
 def median(values) -> float:
     return statistics.median(values)

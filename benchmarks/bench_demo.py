@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import _arms
 
 DEMO_BEFORE_REF = "3d318f4"
-ENTRY = "import sys; from synthrec.cli.app import main; sys.argv[0] = 'synthrec'; sys.exit(main())"
 
 GENERATE = r'''
 import json, sys, time
@@ -47,11 +43,7 @@ print(json.dumps({"seconds": seconds, "sha256": read_manifest(out).sort_by("imag
 
 
 def _demo(src: Path, out: Path) -> tuple[float, dict]:
-    env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", ENTRY, "demo", "--out", str(out)], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
-    seconds = time.perf_counter() - t0
+    seconds = _arms.run_cli(src, "demo", "--out", str(out))
     summary = json.loads((out / "results.json").read_text())
     return seconds, {name: row["values"] for name, row in summary["strategies"].items()}
 

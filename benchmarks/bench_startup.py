@@ -6,16 +6,9 @@ parent, this checkout against the code of ``_arms.BEFORE_REF``, alternated, medi
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
-import time
 
 import _arms
-
-# The console script's entry point (pyproject.toml: synthrec = "synthrec.cli.app:main"), called as the script does.
-ENTRY = "import sys; from synthrec.cli.app import main; sys.argv[0] = 'synthrec'; sys.exit(main())"
 
 TEXTS = r'''
 import json, sys, sys, time
@@ -33,24 +26,16 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "text_model_loaded": "tra
 '''
 
 
-def _wall(src, *args: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", ENTRY, *args], env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
-    return time.perf_counter() - t0
-
-
 def run(quick: bool):
     rounds = 5 if quick else 9
     before = _arms.before_src()
     arms = {"after": _arms.current_src(), **({"before": before} if before is not None else {})}
     for name, args in (("startup_help", ("--help",)), ("startup_datasets_list", ("datasets", "list"))):
-        _wall(_arms.current_src(), *args)  # warm the OS file cache for both arms alike
+        _arms.run_cli(_arms.current_src(), *args)  # warm the OS file cache for both arms alike
         seconds = {arm: [] for arm in arms}
         for _ in range(rounds):
             for arm, src in arms.items():
-                seconds[arm].append(_wall(src, *args))
+                seconds[arm].append(_arms.run_cli(src, *args))
         after = _arms.median(seconds["after"])
         if "before" in seconds:
             old = _arms.median(seconds["before"])

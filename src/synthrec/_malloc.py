@@ -4,7 +4,7 @@ A forward pass of a diffusion UNet or an image encoder on CPU allocates and free
 times a second. glibc serves blocks that large with ``mmap`` and hands them back to the kernel on ``free``, so every
 forward touches fresh pages that the kernel must fault in and zero: on the 2-core development machine, generating 500
 glyph images took about 2 million minor page faults and 3.5 s of kernel time, a fifth of the wall time
-(``benchmarks/run.py --only generate``). This is why PyTorch's CPU tuning guides preload jemalloc or tcmalloc; the
+(``getrusage``; ``benchmarks/run.py --only demo`` has the ``glyph_generation_allocator`` line). This is why PyTorch's CPU tuning guides preload jemalloc or tcmalloc; the
 same effect, inside the process, is raising glibc's mmap and trim thresholds for as long as the model runs, so freed
 blocks stay in the heap and the next forward reuses them. Only where memory comes from changes, never a value computed.
 
@@ -31,7 +31,7 @@ _AFTER_MMAP, _AFTER_TRIM = 32 << 20, 64 << 20
 
 _lock = threading.Lock()
 _depth = 0
-_tuned = [False]
+_tuned = False
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,17 +51,17 @@ def _libc():
 def reuse_freed_memory() -> Iterator[bool]:
     """Inside the block, freed tensors' memory stays with the process for the next allocation. Nests; yields whether
     the allocator could be tuned (glibc only)."""
-    global _depth
+    global _depth, _tuned
     libc = _libc() if os.environ.get("SYNTHREC_REUSE_FREED_MEMORY", "1") != "0" else None
     if libc is None:
         yield False
         return
     with _lock:
         if _depth == 0:
-            _tuned[0] = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP) == 1 and libc.mallopt(_M_TRIM_THRESHOLD, _KEEP) == 1
+            _tuned = libc.mallopt(_M_MMAP_THRESHOLD, _KEEP) == 1 and libc.mallopt(_M_TRIM_THRESHOLD, _KEEP) == 1
         _depth += 1
     try:
-        yield _tuned[0]
+        yield _tuned
     finally:
         with _lock:
             _depth -= 1

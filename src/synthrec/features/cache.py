@@ -352,8 +352,10 @@ def _encode_stream(encoder, todo, batch_size, num_workers, progress, desc):
             reuse_freed_memory():
         def submit(lo, hi):
             batch = todo[lo:hi]
-            if workers == 0 or not batch:
-                return [_Done(_decode_chunk(encoder, batch))] if batch else []
+            if not batch:
+                return []
+            if workers == 0:
+                return [_Done(_decode_chunk(encoder, batch))]
             step = -(-len(batch) // workers)
             return [pool.submit(_decode_chunk, encoder, batch[i:i + step]) for i in range(0, len(batch), step)]
 
